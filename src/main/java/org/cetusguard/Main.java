@@ -1,0 +1,6 @@
+package org.cetusguard;
+
+public final class Main {
+    public static void main(String[] args) {
+    }
+}
