@@ -1,0 +1,55 @@
+package org.cetusguard.config;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * The resolved configuration: command line over environment over defaults. TLS paths are ""
+ * when not configured (as in the Go original, where "" means none). Lists are immutable.
+ *
+ * @param logLevel syslog level, always within 0..7
+ * @param version -version was given: print the version and exit
+ * @param help -h/-help was given: print the usage and exit
+ */
+public record Options(
+        String backendAddr,
+        String backendTlsCacert,
+        String backendTlsCert,
+        String backendTlsKey,
+        List<String> frontendAddrs,
+        String frontendTlsCacert,
+        String frontendTlsCert,
+        String frontendTlsKey,
+        int logLevel,
+        boolean noBuiltinRules,
+        List<String> rules,
+        List<String> rulesFiles,
+        boolean version,
+        boolean help) {
+
+    public static final int MIN_LOG_LEVEL = 0;
+    public static final int MAX_LOG_LEVEL = 7;
+
+    public Options {
+        Objects.requireNonNull(backendAddr, "backendAddr");
+        backendTlsCacert = orEmpty(backendTlsCacert);
+        backendTlsCert = orEmpty(backendTlsCert);
+        backendTlsKey = orEmpty(backendTlsKey);
+        frontendTlsCacert = orEmpty(frontendTlsCacert);
+        frontendTlsCert = orEmpty(frontendTlsCert);
+        frontendTlsKey = orEmpty(frontendTlsKey);
+        frontendAddrs = List.copyOf(frontendAddrs);
+        rules = List.copyOf(rules);
+        rulesFiles = List.copyOf(rulesFiles);
+        logLevel = clampLogLevel(logLevel);
+    }
+
+    /** The original clamps rather than rejects (e.g. -log-level=99 means debug). */
+    static int clampLogLevel(long level) {
+        return (int) Math.max(MIN_LOG_LEVEL, Math.min(MAX_LOG_LEVEL, level));
+    }
+
+    private static String orEmpty(String s) {
+        return s == null ? "" : s;
+    }
+}
