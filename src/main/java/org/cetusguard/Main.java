@@ -1,6 +1,93 @@
 package org.cetusguard;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+
+import org.cetusguard.config.ConfigException;
+import org.cetusguard.config.Options;
+import org.cetusguard.config.OptionsParser;
+import org.cetusguard.log.Log;
+import org.cetusguard.rules.RuleException;
+import org.cetusguard.rules.RuleSet;
+import org.cetusguard.server.CetusGuardServer;
+import org.cetusguard.server.StartupException;
+import sun.misc.Signal;
+
+/** Command-line entry point: options, rules, server, and a clean exit on SIGTERM or SIGINT. */
 public final class Main {
+    private Main() {
+    }
+
     public static void main(String[] args) {
+        Options options;
+        try {
+            options = OptionsParser.parse(args, System.getenv());
+        } catch (ConfigException e) {
+            System.err.println(e.getMessage());
+            System.err.println("Run with -help to list the options.");
+            System.exit(2);
+            return;
+        }
+        if (options.help()) {
+            OptionsParser.printHelp(System.out);
+            return;
+        }
+        if (options.version()) {
+            System.out.println("CetusGuard " + version());
+            return;
+        }
+        Log.setLevel(options.logLevel());
+        quietJetty(options.logLevel());
+        try {
+            CetusGuardServer server = new CetusGuardServer(options, loadRules(options));
+            server.start();
+            Signal.handle(new Signal("TERM"), signal -> shutdown(server, "terminated"));
+            Signal.handle(new Signal("INT"), signal -> shutdown(server, "interrupt"));
+            server.join();
+        } catch (RuleException | StartupException e) {
+            Log.critical(e.getMessage());
+            System.exit(1);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    static RuleSet loadRules(Options options) throws RuleException {
+        List<Path> files = new ArrayList<>();
+        for (String file : options.rulesFiles()) {
+            files.add(Path.of(file));
+        }
+        return RuleSet.load(!options.noBuiltinRules(), options.rules(), files);
+    }
+
+    private static void shutdown(CetusGuardServer server, String signal) {
+        Log.info(signal + " signal received");
+        server.stop();
+        Log.info("exit");
+        System.exit(0);
+    }
+
+    /** Maps our level onto Jetty's logger before any Jetty class reads its configuration. */
+    private static void quietJetty(int level) {
+        String jetty = level >= Log.WARNING ? "WARN" : level >= Log.ERROR ? "ERROR" : "OFF";
+        if (System.getProperty("org.eclipse.jetty.LEVEL") == null) {
+            System.setProperty("org.eclipse.jetty.LEVEL", jetty);
+        }
+    }
+
+    public static String version() {
+        try (InputStream in = Main.class.getResourceAsStream("version.properties")) {
+            Properties properties = new Properties();
+            if (in != null) {
+                properties.load(in);
+            }
+            return properties.getProperty("version", "dev");
+        } catch (IOException e) {
+            return "dev";
+        }
     }
 }

@@ -1,0 +1,147 @@
+package org.cetusguard.proxy;
+
+import java.io.IOException;
+
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import org.cetusguard.log.Log;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.client.Response;
+import org.eclipse.jetty.ee10.proxy.AsyncMiddleManServlet;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpStatus;
+
+/**
+ * The proxy for every request that does not upgrade the connection. Jetty's middle-man servlet
+ * streams bodies both ways without holding them whole; this class only decides and adjusts:
+ * {@link #rewriteTarget} asks the {@link RequestGate} and returns null (hence 403 or 400) for a
+ * request the rules do not allow, and otherwise the daemon URI of the canonical target.
+ */
+public class FilteringProxyServlet extends AsyncMiddleManServlet {
+    private static final String REFUSAL_ATTRIBUTE = FilteringProxyServlet.class.getName() + ".refusal";
+
+    private final RequestGate gate;
+    private final Backend backend;
+
+    public FilteringProxyServlet(RequestGate gate, Backend backend) {
+        this.gate = gate;
+        this.backend = backend;
+    }
+
+    /** The backend client is shared with the hijack handler and owned by the server's lifecycle. */
+    @Override
+    protected HttpClient createHttpClient() {
+        return backend.httpClient();
+    }
+
+    @Override
+    public void destroy() {
+        // Not stopping the shared client here: the server stops it after the last request is done.
+    }
+
+    @Override
+    protected String rewriteTarget(HttpServletRequest clientRequest) {
+        RequestGate.Decision decision = gate.decide(clientRequest.getMethod(), clientRequest.getRequestURI(),
+                clientRequest.getQueryString(), clientAddress(clientRequest));
+        if (decision instanceof RequestGate.Allowed allowed) {
+            return backend.uri(allowed.target());
+        }
+        clientRequest.setAttribute(REFUSAL_ATTRIBUTE, decision);
+        return null;
+    }
+
+    @Override
+    protected void onProxyRewriteFailed(HttpServletRequest clientRequest, HttpServletResponse proxyResponse) {
+        RequestGate.Refused refused = (RequestGate.Refused) clientRequest.getAttribute(REFUSAL_ATTRIBUTE);
+        sendJson(proxyResponse, refused.status(), refused.message());
+    }
+
+    @Override
+    protected Request newProxyRequest(HttpServletRequest clientRequest, String rewrittenTarget) {
+        return backend.prepare(super.newProxyRequest(clientRequest, rewrittenTarget));
+    }
+
+    @Override
+    protected void copyRequestHeaders(HttpServletRequest clientRequest, Request proxyRequest) {
+        super.copyRequestHeaders(clientRequest, proxyRequest);
+        // We read the client's body ourselves (Jetty answers its 100-continue), so the daemon must not
+        // be asked to send one of its own.
+        proxyRequest.headers(headers -> headers.remove(HttpHeader.EXPECT));
+    }
+
+    @Override
+    protected boolean expects100Continue(HttpServletRequest request) {
+        return false;
+    }
+
+    /** The daemon needs neither Via nor Forwarded, and the Go original sends neither. */
+    @Override
+    protected void addProxyHeaders(HttpServletRequest clientRequest, Request proxyRequest) {
+    }
+
+    /**
+     * The middle-man servlet commits the response only when the first body bytes arrive. A streaming
+     * answer (no Content-Length: `wait?condition=next-exit`, `/events`, `logs -f`) may send its headers
+     * long before any body, and clients wait for those headers, so commit them now.
+     */
+    @Override
+    protected void onServerResponseHeaders(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Response serverResponse) {
+        super.onServerResponseHeaders(clientRequest, proxyResponse, serverResponse);
+        if (!serverResponse.getHeaders().contains(HttpHeader.CONTENT_LENGTH)) {
+            try {
+                proxyResponse.flushBuffer();
+            } catch (IOException e) {
+                serverResponse.abort(e);
+            }
+        }
+    }
+
+    @Override
+    protected void onProxyResponseFailure(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Response serverResponse, Throwable failure) {
+        if (serverResponse == null || !proxyResponse.isCommitted()) {
+            Log.error("backend request failed: " + clientRequest.getMethod() + " " + clientRequest.getRequestURI() + ": " + failure);
+        }
+        super.onProxyResponseFailure(clientRequest, proxyResponse, serverResponse, failure);
+    }
+
+    /** Errors of ours (502, 504) carry a JSON message too; a committed stream can only be cut short. */
+    @Override
+    protected void sendProxyResponseError(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, int status) {
+        if (proxyResponse.isCommitted()) {
+            super.sendProxyResponseError(clientRequest, proxyResponse, status);
+            return;
+        }
+        String message = switch (status) {
+            case HttpStatus.BAD_GATEWAY_502 -> "CetusGuard cannot reach the Docker daemon";
+            case HttpStatus.GATEWAY_TIMEOUT_504 -> "the Docker daemon did not answer in time";
+            default -> "CetusGuard proxy error";
+        };
+        try {
+            proxyResponse.resetBuffer();
+            proxyResponse.setHeader(HttpHeader.CONNECTION.asString(), "close");
+            sendJson(proxyResponse, status, message);
+        } finally {
+            if (clientRequest.isAsyncStarted()) {
+                clientRequest.getAsyncContext().complete();
+            }
+        }
+    }
+
+    private static void sendJson(HttpServletResponse response, int status, String message) {
+        byte[] body = JsonError.body(message);
+        response.setStatus(status);
+        response.setContentType(JsonError.CONTENT_TYPE);
+        response.setContentLength(body.length);
+        try {
+            response.getOutputStream().write(body);
+        } catch (IOException e) {
+            Log.debug("client went away before the error body was sent: " + e);
+        }
+    }
+
+    private static String clientAddress(HttpServletRequest request) {
+        String address = request.getRemoteAddr();
+        return address == null || address.isEmpty() ? "unix" : address + ":" + request.getRemotePort();
+    }
+}

@@ -1,0 +1,207 @@
+package org.cetusguard.server;
+
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.cetusguard.config.Address;
+import org.cetusguard.config.ConfigException;
+import org.cetusguard.config.Options;
+import org.cetusguard.log.Log;
+import org.cetusguard.proxy.Backend;
+import org.cetusguard.proxy.FilteringProxyServlet;
+import org.cetusguard.proxy.HijackHandler;
+import org.cetusguard.proxy.RequestGate;
+import org.cetusguard.rules.RuleSet;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.AbstractNetworkConnector;
+import org.eclipse.jetty.server.ConnectionFactory;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.unixdomain.server.UnixDomainServerConnector;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+/**
+ * Assembles the proxy: one connector per frontend address, the handler chain
+ * (graceful stop → streaming idle timeout → hijack → proxy servlet) and the shared backend client.
+ */
+public final class CetusGuardServer {
+    /** How long a stop waits for requests in flight, as the Go original. */
+    static final long STOP_TIMEOUT_MS = 10_000;
+    /** Idle time allowed between requests on a keep-alive client connection (the Go original's 90 s). */
+    static final long CONNECTION_IDLE_TIMEOUT_MS = 90_000;
+
+    private final Server server;
+    private final RequestGate gate;
+    private final List<Address> frontends = new ArrayList<>();
+
+    public CetusGuardServer(Options options, RuleSet rules) throws StartupException {
+        QueuedThreadPool threads = new QueuedThreadPool(64, 2);
+        threads.setName("cetusguard");
+        server = new Server(threads);
+        server.setStopTimeout(STOP_TIMEOUT_MS);
+        server.setStopAtShutdown(false);
+        server.setErrorHandler(new JsonErrorHandler());
+
+        Address backendAddress = parse(options.backendAddr(), "backend");
+        SslContextFactory.Client backendTls = backendTls(options);
+        Backend backend = new Backend(backendAddress, backendTls, threads);
+        server.addBean(backend);
+
+        gate = new RequestGate(rules);
+        ServletContextHandler context = new ServletContextHandler("/", ServletContextHandler.NO_SESSIONS);
+        ServletHolder proxy = new ServletHolder("cetusguard", new FilteringProxyServlet(gate, backend));
+        proxy.setInitParameter("preserveHost", "true");
+        proxy.setAsyncSupported(true);
+        context.addServlet(proxy, "/*");
+        context.setErrorHandler(new JsonErrorHandler());
+        server.setHandler(new GracefulHandler(new StreamingIdleTimeout(new HijackHandler(gate, backend, context))));
+
+        SslContextFactory.Server frontendTls = frontendTls(options);
+        for (String addr : options.frontendAddrs()) {
+            Address address = parse(addr, "frontend");
+            frontends.add(address);
+            server.addConnector(connector(address, frontendTls));
+        }
+    }
+
+    public RequestGate gate() {
+        return gate;
+    }
+
+    public void start() throws StartupException {
+        for (Address address : frontends) {
+            if (address.isUnix()) {
+                UnixSocketFile.prepare(address.path());
+            }
+        }
+        try {
+            server.start();
+        } catch (Exception e) {
+            stopQuietly();
+            throw new StartupException("cannot start: " + describe(e), e);
+        }
+        for (Address address : frontends) {
+            if (address.isUnix()) {
+                UnixSocketFile.restrict(address.path());
+            }
+        }
+        for (URI uri : listeningOn()) {
+            Log.info("serve on " + uri);
+        }
+    }
+
+    /** Stops accepting, lets requests in flight finish (bounded), then closes everything. */
+    public void stop() {
+        stopQuietly();
+    }
+
+    public void join() throws InterruptedException {
+        server.join();
+    }
+
+    /** The addresses actually bound (a tcp port of 0 is replaced by the one the system chose). */
+    public List<URI> listeningOn() {
+        List<URI> uris = new ArrayList<>();
+        for (int i = 0; i < frontends.size(); i++) {
+            Address address = frontends.get(i);
+            if (address.isUnix()) {
+                uris.add(URI.create("unix://" + address.path().toAbsolutePath()));
+            } else {
+                int port = ((AbstractNetworkConnector) server.getConnectors()[i]).getLocalPort();
+                String host = address.host().isEmpty() ? "" : address.host();
+                if (host.indexOf(':') >= 0 && !host.startsWith("[")) {
+                    host = "[" + host + "]";
+                }
+                uris.add(URI.create("tcp://" + host + ":" + port));
+            }
+        }
+        return uris;
+    }
+
+    private void stopQuietly() {
+        try {
+            server.stop();
+        } catch (Exception e) {
+            Log.error("error while stopping: " + describe(e));
+        }
+    }
+
+    private org.eclipse.jetty.server.Connector connector(Address address, SslContextFactory.Server tls) {
+        HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        http.setSendXPoweredBy(false);
+        http.setSendDateHeader(false);
+        // Each chunk the daemon sends is written at once: `logs -f` and `/events` lines must not wait
+        // in an aggregation buffer.
+        http.setOutputAggregationSize(0);
+        ConnectionFactory[] factories;
+        if (tls != null) {
+            SecureRequestCustomizer secure = new SecureRequestCustomizer();
+            // Docker clients connect by IP as often as by name; the certificate is checked by TLS, not by Host.
+            secure.setSniHostCheck(false);
+            http.addCustomizer(secure);
+            factories = new ConnectionFactory[] {new SslConnectionFactory(tls, "http/1.1"), new HttpConnectionFactory(http)};
+        } else {
+            factories = new ConnectionFactory[] {new HttpConnectionFactory(http)};
+        }
+        if (address.isUnix()) {
+            UnixDomainServerConnector unix = new UnixDomainServerConnector(server, 0, 1, factories);
+            unix.setUnixDomainPath(address.path());
+            unix.setIdleTimeout(CONNECTION_IDLE_TIMEOUT_MS);
+            return unix;
+        }
+        ServerConnector tcp = new ServerConnector(server, 0, 1, factories);
+        tcp.setHost(address.host().isEmpty() ? null : address.host());
+        tcp.setPort(address.port());
+        tcp.setIdleTimeout(CONNECTION_IDLE_TIMEOUT_MS);
+        return tcp;
+    }
+
+    private static SslContextFactory.Server frontendTls(Options options) throws StartupException {
+        boolean cert = TlsContexts.present(options.frontendTlsCert());
+        boolean key = TlsContexts.present(options.frontendTlsKey());
+        if (!cert && !key) {
+            if (TlsContexts.present(options.frontendTlsCacert())) {
+                throw new StartupException("-frontend-tls-cacert needs -frontend-tls-cert and -frontend-tls-key");
+            }
+            return null;
+        }
+        if (!cert || !key) {
+            throw new StartupException("frontend TLS needs both -frontend-tls-cert and -frontend-tls-key");
+        }
+        return TlsContexts.server(options.frontendTlsCacert(), options.frontendTlsCert(), options.frontendTlsKey());
+    }
+
+    private static SslContextFactory.Client backendTls(Options options) throws StartupException {
+        if (!TlsContexts.present(options.backendTlsCacert()) && !TlsContexts.present(options.backendTlsCert())
+                && !TlsContexts.present(options.backendTlsKey())) {
+            return null;
+        }
+        return TlsContexts.client(options.backendTlsCacert(), options.backendTlsCert(), options.backendTlsKey());
+    }
+
+    private static Address parse(String addr, String side) throws StartupException {
+        try {
+            return Address.parse(addr);
+        } catch (ConfigException e) {
+            throw new StartupException("invalid " + side + " address: " + e.getMessage(), e);
+        }
+    }
+
+    private static String describe(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String message = root.getMessage();
+        return message == null ? root.toString() : root.getClass().getSimpleName() + ": " + message;
+    }
+}

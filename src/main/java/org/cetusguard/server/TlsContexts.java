@@ -1,0 +1,72 @@
+package org.cetusguard.server;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+
+/**
+ * TLS settings for both sides, from the PEM paths the options carry. TLS 1.2 is the floor, as in the
+ * Go original; Jetty's default exclusions keep weak suites out. Nothing here ever trusts everything:
+ * without a CA file the JVM's default trust store applies.
+ */
+public final class TlsContexts {
+    private static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
+
+    private TlsContexts() {
+    }
+
+    /** A frontend that serves TLS; with a CA file, clients must present a certificate it signed. */
+    public static SslContextFactory.Server server(String caFile, String certFile, String keyFile) throws StartupException {
+        SslContextFactory.Server factory = new SslContextFactory.Server();
+        factory.setIncludeProtocols(PROTOCOLS);
+        try {
+            factory.setKeyStore(PemFiles.keyStore(Path.of(certFile), Path.of(keyFile)));
+        } catch (IOException | GeneralSecurityException e) {
+            throw new StartupException("cannot load frontend TLS certificate " + certFile + " / key " + keyFile + ": " + e.getMessage(), e);
+        }
+        factory.setKeyStorePassword("");
+        factory.setKeyManagerPassword("");
+        if (present(caFile)) {
+            factory.setTrustStore(trustStore(caFile, "frontend"));
+            factory.setNeedClientAuth(true);
+        }
+        return factory;
+    }
+
+    /** The client side towards a daemon on tcp://, or null when no TLS option is set (plain HTTP). */
+    public static SslContextFactory.Client client(String caFile, String certFile, String keyFile) throws StartupException {
+        SslContextFactory.Client factory = new SslContextFactory.Client();
+        factory.setIncludeProtocols(PROTOCOLS);
+        if (present(caFile)) {
+            factory.setTrustStore(trustStore(caFile, "backend"));
+        }
+        if (present(certFile) || present(keyFile)) {
+            try {
+                factory.setKeyStore(PemFiles.keyStore(Path.of(orEmpty(certFile)), Path.of(orEmpty(keyFile))));
+            } catch (IOException | GeneralSecurityException e) {
+                throw new StartupException("cannot load backend TLS certificate " + certFile + " / key " + keyFile + ": " + e.getMessage(), e);
+            }
+            factory.setKeyStorePassword("");
+            factory.setKeyManagerPassword("");
+        }
+        return factory;
+    }
+
+    public static boolean present(String path) {
+        return path != null && !path.isEmpty();
+    }
+
+    private static String orEmpty(String s) {
+        return s == null ? "" : s;
+    }
+
+    private static java.security.KeyStore trustStore(String caFile, String side) throws StartupException {
+        try {
+            return PemFiles.trustStore(Path.of(caFile));
+        } catch (IOException | GeneralSecurityException e) {
+            throw new StartupException("cannot load " + side + " TLS CA certificate " + caFile + ": " + e.getMessage(), e);
+        }
+    }
+}

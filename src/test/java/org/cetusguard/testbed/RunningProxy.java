@@ -1,0 +1,54 @@
+package org.cetusguard.testbed;
+
+import java.net.URI;
+import java.util.List;
+import java.util.Map;
+
+import org.cetusguard.config.Options;
+import org.cetusguard.config.OptionsParser;
+import org.cetusguard.rules.RuleSet;
+import org.cetusguard.server.CetusGuardServer;
+
+/** A CetusGuard started in this JVM from command-line arguments, exactly as Main would start it. */
+public final class RunningProxy implements AutoCloseable {
+    private final CetusGuardServer server;
+
+    private RunningProxy(CetusGuardServer server) {
+        this.server = server;
+    }
+
+    public static RunningProxy start(String... args) throws Exception {
+        return start(Map.of(), args);
+    }
+
+    public static RunningProxy start(Map<String, String> env, String... args) throws Exception {
+        Options options = OptionsParser.parse(args, env);
+        RuleSet rules = org.cetusguard.MainAccess.loadRules(options);
+        CetusGuardServer server = new CetusGuardServer(options, rules);
+        server.start();
+        return new RunningProxy(server);
+    }
+
+    public List<URI> listeningOn() {
+        return server.listeningOn();
+    }
+
+    /** The DOCKER_HOST value for the i-th frontend. */
+    public String dockerHost(int i) {
+        return listeningOn().get(i).toString();
+    }
+
+    /** The port of the i-th frontend (a tcp one). */
+    public int port(int i) {
+        return listeningOn().get(i).getPort();
+    }
+
+    public CetusGuardServer server() {
+        return server;
+    }
+
+    @Override
+    public void close() {
+        server.stop();
+    }
+}
