@@ -24,7 +24,7 @@ public final class TlsContexts {
         try {
             factory.setKeyStore(PemFiles.keyStore(Path.of(certFile), Path.of(keyFile)));
         } catch (IOException | GeneralSecurityException e) {
-            throw new StartupException("cannot load frontend TLS certificate " + certFile + " / key " + keyFile + ": " + e.getMessage(), e);
+            throw new StartupException("cannot load frontend TLS certificate " + certFile + " / key " + keyFile + ": " + reason(e), e);
         }
         factory.setKeyStorePassword("");
         factory.setKeyManagerPassword("");
@@ -46,12 +46,23 @@ public final class TlsContexts {
             try {
                 factory.setKeyStore(PemFiles.keyStore(Path.of(orEmpty(certFile)), Path.of(orEmpty(keyFile))));
             } catch (IOException | GeneralSecurityException e) {
-                throw new StartupException("cannot load backend TLS certificate " + certFile + " / key " + keyFile + ": " + e.getMessage(), e);
+                throw new StartupException("cannot load backend TLS certificate " + certFile + " / key " + keyFile + ": " + reason(e), e);
             }
             factory.setKeyStorePassword("");
             factory.setKeyManagerPassword("");
         }
         return factory;
+    }
+
+    /** File errors from java.nio carry only the path as their message; say what went wrong. */
+    static String reason(Exception e) {
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            return "no such file " + e.getMessage();
+        }
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied " + e.getMessage();
+        }
+        return e.getMessage() == null ? e.toString() : e.getMessage();
     }
 
     public static boolean present(String path) {
@@ -66,7 +77,7 @@ public final class TlsContexts {
         try {
             return PemFiles.trustStore(Path.of(caFile));
         } catch (IOException | GeneralSecurityException e) {
-            throw new StartupException("cannot load " + side + " TLS CA certificate " + caFile + ": " + e.getMessage(), e);
+            throw new StartupException("cannot load " + side + " TLS CA certificate " + caFile + ": " + reason(e), e);
         }
     }
 }
