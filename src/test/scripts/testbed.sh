@@ -53,9 +53,7 @@ DOCKER_CFG=""
 dk_argv() {
   local cli
   cli="$(docker_cli)" || die "no docker CLI found (install docker.io, or set TESTBED_DOCKER_CLI)"
-  if [ -z "$DOCKER_CFG" ]; then
-    DOCKER_CFG="$(mktemp -d /tmp/testbed-docker-config.XXXXXX)"
-  fi
+  [ -n "$DOCKER_CFG" ] || die "internal: DOCKER_CFG not set up"
   DK=(env -u DOCKER_CONTEXT -u DOCKER_TLS_VERIFY -u DOCKER_CERT_PATH -u DOCKER_API_VERSION
       DOCKER_HOST="$DOCKER_HOST_URL" DOCKER_CONFIG="$DOCKER_CFG" DOCKER_CLI_HINTS=false "$cli")
 }
@@ -88,12 +86,21 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# A clean, empty docker CLI config dir for this run (made in the main shell, so the EXIT trap removes it).
+make_docker_cfg() {
+  DOCKER_CFG="$(mktemp -d "${TMPDIR:-/tmp}/testbed-docker-config.XXXXXX")"
+}
+
+# Serialise concurrent runs (several builds may start the test bed at once).
 take_lock() {
-  mkdir -p "$STATE_DIR"
-  if command -v flock >/dev/null 2>&1; then
-    exec 9>"$LOCK_FILE"
-    flock -w 600 9 || die "another testbed.sh has held $LOCK_FILE for 10 minutes"
+  mkdir -p "$STATE_DIR" 2>/dev/null || true
+  command -v flock >/dev/null 2>&1 || return 0
+  if ! { exec 9>>"$LOCK_FILE"; } 2>/dev/null; then
+    log "cannot open $LOCK_FILE; going on without the lock"
+    return 0
   fi
+  chmod a+rw "$LOCK_FILE" 2>/dev/null || true
+  flock -w 600 9 || die "another testbed.sh has held $LOCK_FILE for 10 minutes"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -329,6 +336,7 @@ status() {
 
 main() {
   local cmd="${1:-up}"
+  make_docker_cfg
   case "$cmd" in
     up|start)
       local t0=$SECONDS
