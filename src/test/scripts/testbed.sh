@@ -307,10 +307,13 @@ nogroup:x:65534:
 EOF
   printf 'hosts: files dns\n' >"$root/etc/nsswitch.conf"
   tar --numeric-owner --owner=0 --group=0 -C "$root" -cf "$ROOTFS_DIR/rootfs.tar" .
+  local bb_version
+  bb_version="$("$bb" 2>&1 || true)"
+  bb_version="${bb_version%%$'\n'*}"
   dk import \
     --change 'CMD ["/bin/sh"]' \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
-    --message "cetusguard test image: static busybox ($("$bb" 2>&1 | head -n 1 | tr -d '\r'))" \
+    --message "cetusguard test image: static busybox (${bb_version})" \
     "$ROOTFS_DIR/rootfs.tar" "$IMAGE" >/dev/null || die "docker import of $IMAGE failed"
   log "image $IMAGE built ($n applets linked)"
 }
