@@ -41,8 +41,15 @@ public final class CetusGuardServer {
     private final Server server;
     private final RequestGate gate;
     private final List<Address> frontends = new ArrayList<>();
+    private final long connectionIdleTimeoutMs;
 
     public CetusGuardServer(Options options, RuleSet rules) throws StartupException {
+        this(options, rules, CONNECTION_IDLE_TIMEOUT_MS);
+    }
+
+    /** With another idle timeout between requests: tests use a short one to prove streams outlive it. */
+    public CetusGuardServer(Options options, RuleSet rules, long connectionIdleTimeoutMs) throws StartupException {
+        this.connectionIdleTimeoutMs = connectionIdleTimeoutMs;
         QueuedThreadPool threads = new QueuedThreadPool(64, 2);
         threads.setName("cetusguard");
         server = new Server(threads);
@@ -155,13 +162,13 @@ public final class CetusGuardServer {
         if (address.isUnix()) {
             UnixDomainServerConnector unix = new UnixDomainServerConnector(server, 0, 1, factories);
             unix.setUnixDomainPath(address.path());
-            unix.setIdleTimeout(CONNECTION_IDLE_TIMEOUT_MS);
+            unix.setIdleTimeout(connectionIdleTimeoutMs);
             return unix;
         }
         ServerConnector tcp = new ServerConnector(server, 0, 1, factories);
         tcp.setHost(address.host().isEmpty() ? null : address.host());
         tcp.setPort(address.port());
-        tcp.setIdleTimeout(CONNECTION_IDLE_TIMEOUT_MS);
+        tcp.setIdleTimeout(connectionIdleTimeoutMs);
         return tcp;
     }
 

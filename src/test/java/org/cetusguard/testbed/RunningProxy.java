@@ -22,9 +22,16 @@ public final class RunningProxy implements AutoCloseable {
     }
 
     public static RunningProxy start(Map<String, String> env, String... args) throws Exception {
+        return start(env, 0, args);
+    }
+
+    /** With a client-connection idle timeout of {@code idleTimeoutMs} (0 keeps the product's default). */
+    public static RunningProxy start(Map<String, String> env, long idleTimeoutMs, String... args) throws Exception {
         Options options = OptionsParser.parse(args, env);
         RuleSet rules = org.cetusguard.MainAccess.loadRules(options);
-        CetusGuardServer server = new CetusGuardServer(options, rules);
+        CetusGuardServer server = idleTimeoutMs > 0
+                ? new CetusGuardServer(options, rules, idleTimeoutMs)
+                : new CetusGuardServer(options, rules);
         server.start();
         return new RunningProxy(server);
     }
