@@ -216,6 +216,15 @@ class DockerCliThroughProxyIT {
     }
 
     @Test
+    void daemonErrorsReachTheClientUnchanged() {
+        CliResult proxied = docker("inspect", "cg-it-no-such-container");
+        CliResult direct = testbed.docker(DockerTestbed.DIRECT_DOCKER_HOST, "inspect", "cg-it-no-such-container");
+        assertEquals(direct.exitCode(), proxied.exitCode());
+        assertTrue(proxied.stderr().contains("No such"), proxied::toString);
+        assertEquals(direct.stderr(), proxied.stderr());
+    }
+
+    @Test
     void pipedStdinEndsTheSession() {
         CliResult lines = testbed.docker(host, Map.of(), "a\nb\n".getBytes(StandardCharsets.UTF_8), Duration.ofSeconds(30),
                 "run", "-i", "--rm", "--network", "none", testbed.image(), "wc", "-l").requireOk();
