@@ -217,8 +217,8 @@ class DockerCliThroughProxyIT {
 
     @Test
     void daemonErrorsReachTheClientUnchanged() {
-        CliResult proxied = docker("inspect", "cg-it-no-such-container");
-        CliResult direct = testbed.docker(DockerTestbed.DIRECT_DOCKER_HOST, "inspect", "cg-it-no-such-container");
+        CliResult proxied = docker("container", "inspect", "cg-it-no-such-container");
+        CliResult direct = testbed.docker(DockerTestbed.DIRECT_DOCKER_HOST, "container", "inspect", "cg-it-no-such-container");
         assertEquals(direct.exitCode(), proxied.exitCode());
         assertTrue(proxied.stderr().contains("No such"), proxied::toString);
         assertEquals(direct.stderr(), proxied.stderr());
