@@ -2,11 +2,9 @@ package org.cetusguard;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Properties;
 
+import org.cetusguard.cli.Commands;
 import org.cetusguard.config.ConfigException;
 import org.cetusguard.config.Options;
 import org.cetusguard.config.OptionsParser;
@@ -23,6 +21,11 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        if (Commands.isCommand(args)) {
+            quietJetty(Log.WARNING);
+            System.exit(Commands.run(args, System.getenv(), System.out, System.err));
+            return;
+        }
         Options options;
         try {
             options = OptionsParser.parse(args, System.getenv());
@@ -47,6 +50,7 @@ public final class Main {
             server.start();
             Signal.handle(new Signal("TERM"), signal -> shutdown(server, "terminated"));
             Signal.handle(new Signal("INT"), signal -> shutdown(server, "interrupt"));
+            Signal.handle(new Signal("HUP"), signal -> reload(server, options));
             server.join();
         } catch (RuleException | StartupException e) {
             Log.critical(e.getMessage());
@@ -57,11 +61,25 @@ public final class Main {
     }
 
     static RuleSet loadRules(Options options) throws RuleException {
-        List<Path> files = new ArrayList<>();
-        for (String file : options.rulesFiles()) {
-            files.add(Path.of(file));
+        return Commands.rules(options);
+    }
+
+    /**
+     * Re-reads the rules from the same options and swaps them in atomically; a rule set that does not
+     * load is refused with an error and the old one stays. Requests in flight and open sessions keep
+     * the decision they already have.
+     */
+    static void reload(CetusGuardServer server, Options options) {
+        Log.info("hangup signal received, reloading rules");
+        try {
+            RuleSet rules = loadRules(options);
+            server.gate().setRules(rules);
+            server.metrics().rulesReloaded(true);
+            Log.info("rules reloaded: " + rules.rules().size() + " rules");
+        } catch (RuleException e) {
+            server.metrics().rulesReloaded(false);
+            Log.error("rules not reloaded, keeping the previous ones: " + e.getMessage());
         }
-        return RuleSet.load(!options.noBuiltinRules(), options.rules(), files);
     }
 
     private static void shutdown(CetusGuardServer server, String signal) {

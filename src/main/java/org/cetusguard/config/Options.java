@@ -8,6 +8,9 @@ import java.util.Objects;
  * when not configured (as in the Go original, where "" means none). Lists are immutable.
  *
  * @param logLevel syslog level, always within 0..7
+ * @param auditLog "" (off), "logfmt" or "json": one line per request on stdout
+ * @param auditOnly learning mode: forward what the rules would deny, and log it
+ * @param metricsAddr "" (off) or the address of the Prometheus listener
  * @param version -version was given: print the version and exit
  * @param help -h/-help was given: print the usage and exit
  */
@@ -24,6 +27,9 @@ public record Options(
         boolean noBuiltinRules,
         List<String> rules,
         List<String> rulesFiles,
+        String auditLog,
+        boolean auditOnly,
+        String metricsAddr,
         boolean version,
         boolean help) {
 
@@ -41,6 +47,8 @@ public record Options(
         frontendAddrs = List.copyOf(frontendAddrs);
         rules = List.copyOf(rules);
         rulesFiles = List.copyOf(rulesFiles);
+        auditLog = orEmpty(auditLog);
+        metricsAddr = orEmpty(metricsAddr);
         logLevel = clampLogLevel(logLevel);
     }
 

@@ -28,6 +28,10 @@ public final class OptionsParser {
     }
 
     private static final List<Def> DEFS = List.of(
+            new Def("audit-log", Kind.STRING,
+                    "Log one line per request to stdout, as logfmt or json; off when empty (env CETUSGUARD_AUDIT_LOG)", null),
+            new Def("audit-only", Kind.BOOL,
+                    "Learning mode: forward requests the rules would deny and log them (env CETUSGUARD_AUDIT_ONLY)", null),
             new Def("backend-addr", Kind.STRING,
                     "Container daemon socket to connect to (env CETUSGUARD_BACKEND_ADDR, CONTAINER_HOST, DOCKER_HOST)",
                     "\"" + DEFAULT_BACKEND_ADDR + "\""),
@@ -47,6 +51,8 @@ public final class OptionsParser {
             new Def("help", Kind.HELP, "Show this help and quit (also -h)", null),
             new Def("log-level", Kind.INT,
                     "The minimum entry level to log, from 0 to 7 (env CETUSGUARD_LOG_LEVEL)", String.valueOf(DEFAULT_LOG_LEVEL)),
+            new Def("metrics-addr", Kind.STRING,
+                    "Address of a separate Prometheus metrics listener; off when empty (env CETUSGUARD_METRICS_ADDR)", null),
             new Def("no-builtin-rules", Kind.BOOL, "Do not load the built-in rules (env CETUSGUARD_NO_BUILTIN_RULES)", null),
             new Def("rules", Kind.LIST, "Filter rules separated by new lines, can be specified multiple times (env CETUSGUARD_RULES)", null),
             new Def("rules-file", Kind.LIST, "Filter rules file, can be specified multiple times (env CETUSGUARD_RULES_FILE)", null),
@@ -81,6 +87,9 @@ public final class OptionsParser {
         OptionSpec<String> rules = parser.accepts("rules").withRequiredArg();
         OptionSpec<String> rulesFile = parser.accepts("rules-file").withRequiredArg();
         OptionSpec<String> version = parser.accepts("version").withRequiredArg();
+        OptionSpec<String> auditLog = parser.accepts("audit-log").withRequiredArg();
+        OptionSpec<String> auditOnly = parser.accepts("audit-only").withRequiredArg();
+        OptionSpec<String> metricsAddr = parser.accepts("metrics-addr").withRequiredArg();
         parser.accepts("help");
 
         OptionSet set;
@@ -107,6 +116,9 @@ public final class OptionsParser {
                 set.has(noBuiltinRules) ? flagBool(set, noBuiltinRules) : envBool(env, false, "CETUSGUARD_NO_BUILTIN_RULES"),
                 allOr(set, rules, envList(env, List.of(), "CETUSGUARD_RULES")),
                 allOr(set, rulesFile, envList(env, List.of(), "CETUSGUARD_RULES_FILE")),
+                auditFormat(lastOr(set, auditLog, envString(env, "", "CETUSGUARD_AUDIT_LOG"))),
+                set.has(auditOnly) ? flagBool(set, auditOnly) : envBool(env, false, "CETUSGUARD_AUDIT_ONLY"),
+                lastOr(set, metricsAddr, envString(env, "", "CETUSGUARD_METRICS_ADDR")),
                 set.has(version) && flagBool(set, version),
                 help);
     }
@@ -185,6 +197,13 @@ public final class OptionsParser {
             b.append('\n');
         }
         out.print(b);
+    }
+
+    private static String auditFormat(String value) throws ConfigException {
+        if (value.isEmpty() || value.equals("logfmt") || value.equals("json")) {
+            return value;
+        }
+        throw new ConfigException("invalid audit log format " + quote(value) + ": expected logfmt or json");
     }
 
     // --- command line values: the last occurrence wins, lists collect every occurrence ---

@@ -4,6 +4,7 @@ import java.io.IOException;
 
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import org.cetusguard.audit.Exchange;
 import org.cetusguard.log.Log;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Request;
@@ -43,7 +44,7 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
     @Override
     protected String rewriteTarget(HttpServletRequest clientRequest) {
         RequestGate.Decision decision = gate.decide(clientRequest.getMethod(), clientRequest.getRequestURI(),
-                clientRequest.getQueryString(), clientAddress(clientRequest));
+                clientRequest.getQueryString(), clientAddress(clientRequest), Exchange.of(clientRequest));
         if (decision instanceof RequestGate.Allowed allowed) {
             return backend.uri(allowed.target());
         }
@@ -99,6 +100,10 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
 
     @Override
     protected void onProxyResponseFailure(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Response serverResponse, Throwable failure) {
+        Exchange exchange = Exchange.of(clientRequest);
+        if (exchange != null) {
+            exchange.backendFailed();
+        }
         if (serverResponse == null || !proxyResponse.isCommitted()) {
             Log.error("backend request failed: " + clientRequest.getMethod() + " " + clientRequest.getRequestURI() + ": " + failure);
         }
@@ -141,6 +146,10 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
     }
 
     private static String clientAddress(HttpServletRequest request) {
+        Exchange exchange = Exchange.of(request);
+        if (exchange != null) {
+            return exchange.client();
+        }
         String address = request.getRemoteAddr();
         return address == null || address.isEmpty() ? "unix" : address + ":" + request.getRemotePort();
     }

@@ -3,7 +3,10 @@ package org.cetusguard.proxy;
 import java.nio.ByteBuffer;
 import java.util.Set;
 
+import org.cetusguard.audit.Exchange;
+import org.cetusguard.audit.Observer;
 import org.cetusguard.log.Log;
+import org.cetusguard.metrics.Metrics;
 import org.eclipse.jetty.client.BytesRequestContent;
 import org.eclipse.jetty.client.HttpUpgrader;
 import org.eclipse.jetty.client.Result;
@@ -36,11 +39,13 @@ public final class HijackHandler extends Handler.Wrapper {
 
     private final RequestGate gate;
     private final Backend backend;
+    private final Metrics metrics;
 
-    public HijackHandler(RequestGate gate, Backend backend, Handler next) {
+    public HijackHandler(RequestGate gate, Backend backend, Metrics metrics, Handler next) {
         super(next);
         this.gate = gate;
         this.backend = backend;
+        this.metrics = metrics;
     }
 
     @Override
@@ -49,8 +54,9 @@ public final class HijackHandler extends Handler.Wrapper {
         if (tunnelSupport == null || !asksForTcpUpgrade(request.getHeaders())) {
             return super.handle(request, response, callback);
         }
+        Exchange exchange = Exchange.of(request);
         RequestGate.Decision decision = gate.decide(request.getMethod(), request.getHttpURI().getPath(),
-                request.getHttpURI().getQuery(), clientAddress(request));
+                request.getHttpURI().getQuery(), Observer.clientOf(request), exchange);
         if (decision instanceof RequestGate.Refused refused) {
             sendJson(response, callback, refused.status(), refused.message());
             return true;
@@ -101,7 +107,11 @@ public final class HijackHandler extends Handler.Wrapper {
             @Override
             public void upgrade(org.eclipse.jetty.client.Response fromDaemon, EndPoint daemonEndPoint, Callback upgraded) {
                 Tunnel tunnel = new Tunnel(clientEndPoint, daemonEndPoint, request.getComponents().getExecutor(),
-                        request.getComponents().getByteBufferPool());
+                        request.getComponents().getByteBufferPool(), metrics);
+                Exchange exchange = Exchange.of(request);
+                if (exchange != null) {
+                    exchange.upgraded();
+                }
                 response.setStatus(HttpStatus.SWITCHING_PROTOCOLS_101);
                 copyResponseHeaders(fromDaemon, response);
                 // Jetty installs this connection on the client's endpoint once the 101 is written.
@@ -112,7 +122,7 @@ public final class HijackHandler extends Handler.Wrapper {
             }
         };
         toDaemon.attribute(HttpUpgrader.Factory.class.getName(), upgraders);
-        toDaemon.send(new Relay(response, callback));
+        toDaemon.send(new Relay(response, callback, Exchange.of(request)));
     }
 
     private static void copyResponseHeaders(org.eclipse.jetty.client.Response from, Response to) {
@@ -136,10 +146,12 @@ public final class HijackHandler extends Handler.Wrapper {
     private static final class Relay implements org.eclipse.jetty.client.Response.Listener {
         private final Response response;
         private final Callback callback;
+        private final Exchange exchange;
 
-        Relay(Response response, Callback callback) {
+        Relay(Response response, Callback callback, Exchange exchange) {
             this.response = response;
             this.callback = callback;
+            this.exchange = exchange;
         }
 
         @Override
@@ -166,6 +178,9 @@ public final class HijackHandler extends Handler.Wrapper {
             if (result.isSucceeded()) {
                 response.write(true, null, callback);
             } else if (!response.isCommitted()) {
+                if (exchange != null) {
+                    exchange.backendFailed();
+                }
                 Log.error("backend request failed: " + result.getFailure());
                 sendJson(response, callback, HttpStatus.BAD_GATEWAY_502, "CetusGuard cannot reach the Docker daemon");
             } else {
@@ -178,10 +193,5 @@ public final class HijackHandler extends Handler.Wrapper {
         response.setStatus(status);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, JsonError.CONTENT_TYPE);
         response.write(true, ByteBuffer.wrap(JsonError.body(message)), callback);
-    }
-
-    private static String clientAddress(Request request) {
-        String address = Request.getRemoteAddr(request);
-        return address == null || address.isEmpty() ? "unix" : address + ":" + Request.getRemotePort(request);
     }
 }

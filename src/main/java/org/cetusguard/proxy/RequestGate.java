@@ -1,5 +1,6 @@
 package org.cetusguard.proxy;
 
+import org.cetusguard.audit.Exchange;
 import org.cetusguard.log.Log;
 import org.cetusguard.rules.Rule;
 import org.cetusguard.rules.RuleSet;
@@ -14,7 +15,7 @@ public final class RequestGate {
     public sealed interface Decision permits Allowed, Refused {
     }
 
-    /** Forward {@code target} (canonical encoded path plus the query) to the daemon. */
+    /** Forward {@code target} (canonical encoded path plus the query) to the daemon; rule is null in audit-only mode. */
     public record Allowed(String target, Rule rule) implements Decision {
     }
 
@@ -23,9 +24,20 @@ public final class RequestGate {
     }
 
     private volatile RuleSet rules;
+    private final boolean auditOnly;
 
     public RequestGate(RuleSet rules) {
+        this(rules, false);
+    }
+
+    /** @param auditOnly learning mode: what the rules deny is forwarded anyway, and logged */
+    public RequestGate(RuleSet rules, boolean auditOnly) {
         this.rules = rules;
+        this.auditOnly = auditOnly;
+    }
+
+    public RuleSet rules() {
+        return rules;
     }
 
     /** Swaps the rules atomically; requests already decided keep their decision. */
@@ -39,6 +51,11 @@ public final class RequestGate {
      * @param client   the client's address, for the log
      */
     public Decision decide(String method, String rawPath, String rawQuery, String client) {
+        return decide(method, rawPath, rawQuery, client, null);
+    }
+
+    /** The same, recording the decision on the request's {@link Exchange} (null when unobserved). */
+    public Decision decide(String method, String rawPath, String rawQuery, String client, Exchange exchange) {
         CanonicalPath path;
         String query;
         try {
@@ -46,18 +63,35 @@ public final class RequestGate {
             query = CanonicalQuery.of(rawQuery);
         } catch (CanonicalPath.RejectedPathException e) {
             Log.warning("rejected request: " + e.getMessage() + ": " + method + " " + printable(rawPath) + " from " + client);
+            if (exchange != null) {
+                exchange.decided(Exchange.Decision.REJECT, "path: " + e.getMessage(), "-", null);
+            }
             return new Refused(400, "bad request: " + e.getMessage());
         }
+        String encoded = path.encoded();
+        String target = query == null ? encoded : encoded + "?" + query;
         Rule rule = rules.firstMatch(method, path.decoded());
+        if (rule == null && auditOnly) {
+            Log.warning("would deny request (audit only): " + method + " " + printable(path.decoded()) + " from " + client);
+            if (exchange != null) {
+                exchange.decided(Exchange.Decision.WOULD_DENY, "rules", "-", path.decoded());
+            }
+            return new Allowed(target, null);
+        }
         if (rule == null) {
             Log.warning("denied request: " + method + " " + printable(path.decoded()) + " from " + client);
+            if (exchange != null) {
+                exchange.decided(Exchange.Decision.DENY, "rules", "-", path.decoded());
+            }
             return new Refused(403, "forbidden by CetusGuard: " + method + " " + path.decoded());
         }
         if (Log.enabled(Log.DEBUG)) {
             Log.debug("allowed request: " + method + " " + path.decoded() + " from " + client);
         }
-        String encoded = path.encoded();
-        return new Allowed(query == null ? encoded : encoded + "?" + query, rule);
+        if (exchange != null) {
+            exchange.decided(Exchange.Decision.ALLOW, "-", rule.toString(), path.decoded());
+        }
+        return new Allowed(target, rule);
     }
 
     /** Control characters must not reach the log raw: a client could forge log lines with them. */

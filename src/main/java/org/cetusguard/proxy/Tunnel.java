@@ -6,6 +6,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.cetusguard.log.Log;
+import org.cetusguard.metrics.Metrics;
 import org.eclipse.jetty.io.AbstractConnection;
 import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.io.Connection;
@@ -29,8 +30,11 @@ final class Tunnel {
     private final Pipe fromClient;
     private final Pipe fromDaemon;
     private final AtomicInteger opened = new AtomicInteger();
+    private final AtomicInteger closed = new AtomicInteger();
+    private final Metrics metrics;
 
-    Tunnel(EndPoint client, EndPoint daemon, Executor executor, ByteBufferPool pool) {
+    Tunnel(EndPoint client, EndPoint daemon, Executor executor, ByteBufferPool pool, Metrics metrics) {
+        this.metrics = metrics;
         fromClient = new Pipe("client", client, executor, pool);
         fromDaemon = new Pipe("daemon", daemon, executor, pool);
         fromClient.peer = fromDaemon;
@@ -53,6 +57,7 @@ final class Tunnel {
      */
     private void onOpened() {
         if (opened.incrementAndGet() == 2) {
+            metrics.sessionOpened();
             fromClient.start();
             fromDaemon.start();
         }
@@ -105,6 +110,9 @@ final class Tunnel {
         @Override
         public void onClose(Throwable cause) {
             super.onClose(cause);
+            if (closed.incrementAndGet() == 2 && opened.get() == 2) {
+                metrics.sessionClosed();
+            }
             // A side that is gone entirely (not half-closed) takes the other with it.
             peer.getEndPoint().close(cause);
         }

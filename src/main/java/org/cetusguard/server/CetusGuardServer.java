@@ -4,10 +4,14 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.cetusguard.audit.AuditLog;
+import org.cetusguard.audit.Observer;
 import org.cetusguard.config.Address;
 import org.cetusguard.config.ConfigException;
 import org.cetusguard.config.Options;
 import org.cetusguard.log.Log;
+import org.cetusguard.metrics.Metrics;
+import org.cetusguard.metrics.PrometheusMetrics;
 import org.cetusguard.proxy.Backend;
 import org.cetusguard.proxy.FilteringProxyServlet;
 import org.cetusguard.proxy.HijackHandler;
@@ -17,20 +21,26 @@ import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.AbstractNetworkConnector;
 import org.eclipse.jetty.server.ConnectionFactory;
+import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.unixdomain.server.UnixDomainServerConnector;
+import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * Assembles the proxy: one connector per frontend address, the handler chain
- * (graceful stop → streaming idle timeout → hijack → proxy servlet) and the shared backend client.
+ * (graceful stop → observer → streaming idle timeout → hijack → proxy servlet), the shared backend
+ * client, and, when asked for, a separate metrics listener that never serves the proxy.
  */
 public final class CetusGuardServer {
     /** How long a stop waits for requests in flight, as the Go original. */
@@ -42,6 +52,8 @@ public final class CetusGuardServer {
     private final RequestGate gate;
     private final List<Address> frontends = new ArrayList<>();
     private final long connectionIdleTimeoutMs;
+    private final Metrics metrics;
+    private Connector metricsConnector;
 
     public CetusGuardServer(Options options, RuleSet rules) throws StartupException {
         this(options, rules, CONNECTION_IDLE_TIMEOUT_MS);
@@ -62,14 +74,21 @@ public final class CetusGuardServer {
         Backend backend = new Backend(backendAddress, backendTls, threads);
         server.addBean(backend);
 
-        gate = new RequestGate(rules);
+        gate = new RequestGate(rules, options.auditOnly());
+        if (options.auditOnly()) {
+            Log.warning("audit-only mode: requests the rules deny are forwarded anyway and logged");
+        }
+        PrometheusMetrics prometheus = options.metricsAddr().isEmpty() ? null : new PrometheusMetrics();
+        metrics = prometheus == null ? Metrics.NONE : prometheus;
+        AuditLog audit = options.auditLog().isEmpty() ? null : new AuditLog(options.auditLog(), System.out);
         ServletContextHandler context = new ServletContextHandler("/", ServletContextHandler.NO_SESSIONS);
         ServletHolder proxy = new ServletHolder("cetusguard", new FilteringProxyServlet(gate, backend));
         proxy.setInitParameter("preserveHost", "true");
         proxy.setAsyncSupported(true);
         context.addServlet(proxy, "/*");
         context.setErrorHandler(new JsonErrorHandler());
-        server.setHandler(new GracefulHandler(new StreamingIdleTimeout(new HijackHandler(gate, backend, context))));
+        Handler proxyChain = new Observer(audit, metrics,
+                new StreamingIdleTimeout(new HijackHandler(gate, backend, metrics, context)));
 
         SslContextFactory.Server frontendTls = frontendTls(options);
         for (String addr : options.frontendAddrs()) {
@@ -77,6 +96,27 @@ public final class CetusGuardServer {
             frontends.add(address);
             server.addConnector(connector(address, frontendTls));
         }
+        if (prometheus != null) {
+            Address address = parse(options.metricsAddr(), "metrics");
+            if (address.isUnix()) {
+                throw new StartupException("the metrics listener must be tcp://host:port");
+            }
+            metricsConnector = connector(address, null);
+            server.addConnector(metricsConnector);
+            server.setHandler(new GracefulHandler(new ByListener(metricsConnector, prometheus.handler(), proxyChain)));
+        } else {
+            server.setHandler(new GracefulHandler(proxyChain));
+        }
+    }
+
+    public Metrics metrics() {
+        return metrics;
+    }
+
+    /** The bound address of the metrics listener, or null when it is off. */
+    public URI metricsOn() {
+        return metricsConnector == null ? null
+                : URI.create("tcp://127.0.0.1:" + ((AbstractNetworkConnector) metricsConnector).getLocalPort());
     }
 
     public RequestGate gate() {
@@ -118,6 +158,7 @@ public final class CetusGuardServer {
     public List<URI> listeningOn() {
         List<URI> uris = new ArrayList<>();
         for (int i = 0; i < frontends.size(); i++) {
+            // Frontend connectors are added first and in order; the metrics one, if any, comes last.
             Address address = frontends.get(i);
             if (address.isUnix()) {
                 uris.add(URI.create("unix://" + address.path().toAbsolutePath()));
@@ -131,6 +172,34 @@ public final class CetusGuardServer {
             }
         }
         return uris;
+    }
+
+    /** Sends requests from the metrics listener to the metrics handler and all others to the proxy. */
+    private static final class ByListener extends Handler.Abstract {
+        private final Connector metricsConnector;
+        private final Handler metricsHandler;
+        private final Handler proxy;
+
+        ByListener(Connector metricsConnector, Handler metricsHandler, Handler proxy) {
+            this.metricsConnector = metricsConnector;
+            this.metricsHandler = metricsHandler;
+            this.proxy = proxy;
+            addBean(metricsHandler);
+            addBean(proxy);
+        }
+
+        @Override
+        public void setServer(Server server) {
+            super.setServer(server);
+            metricsHandler.setServer(server);
+            proxy.setServer(server);
+        }
+
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) throws Exception {
+            boolean metricsListener = request.getConnectionMetaData().getConnector() == metricsConnector;
+            return (metricsListener ? metricsHandler : proxy).handle(request, response, callback);
+        }
     }
 
     private void stopQuietly() {

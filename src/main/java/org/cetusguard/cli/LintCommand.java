@@ -1,0 +1,75 @@
+package org.cetusguard.cli;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.cetusguard.config.ConfigException;
+import org.cetusguard.config.Options;
+import org.cetusguard.config.OptionsParser;
+import org.cetusguard.rules.Rule;
+import org.cetusguard.rules.RuleException;
+import org.cetusguard.rules.RuleSet;
+
+/**
+ * {@code cetusguard lint [rule options]}: warns about rules that allow more than they look like. Each
+ * rule is tried against requests that hand out control of the host; a rule that lets one through is
+ * reported with what it allows. Exit 0 when there is nothing to say, 1 otherwise.
+ */
+final class LintCommand {
+    /** Requests that amount to root on the host, or to reading or changing other workloads. */
+    record Risk(String method, String path, String why) {
+    }
+
+    static final List<Risk> RISKS = List.of(
+            new Risk("POST", "/v1.41/containers/create", "creates containers: with a privileged body or a bind of / this is root on the host"),
+            new Risk("POST", "/v1.41/containers/abc/exec", "runs commands inside any container"),
+            new Risk("POST", "/v1.41/exec/abc/start", "starts commands created with exec"),
+            new Risk("PUT", "/v1.41/containers/abc/archive", "writes files into any container"),
+            new Risk("POST", "/v1.41/containers/abc/update", "changes a container's resources and restart policy"),
+            new Risk("DELETE", "/v1.41/containers/abc", "removes containers"),
+            new Risk("POST", "/v1.41/containers/abc/attach", "attaches to a container's stdin and stdout"),
+            new Risk("POST", "/v1.41/images/create", "pulls or imports arbitrary images"),
+            new Risk("POST", "/v1.41/images/load", "loads arbitrary images"),
+            new Risk("DELETE", "/v1.41/images/abc", "removes images"),
+            new Risk("POST", "/v1.41/build", "builds images, running arbitrary build steps"),
+            new Risk("POST", "/v1.41/volumes/create", "creates volumes, including local bind volumes of host paths"),
+            new Risk("POST", "/v1.41/networks/create", "creates networks"),
+            new Risk("POST", "/v1.41/plugins/pull", "installs plugins, which run with host privileges"),
+            new Risk("POST", "/v1.41/swarm/init", "changes the swarm"),
+            new Risk("POST", "/v1.41/services/create", "creates swarm services"),
+            new Risk("GET", "/v1.41/secrets", "lists swarm secrets"),
+            new Risk("POST", "/v1.41/libpod/containers/create", "creates Podman containers"));
+
+    private LintCommand() {
+    }
+
+    static int run(String[] args, Map<String, String> env, PrintStream out) throws ConfigException, RuleException {
+        Options options = OptionsParser.parse(args, env);
+        RuleSet rules = Commands.rules(options);
+        int warnings = 0;
+        for (Rule rule : rules.rules()) {
+            List<String> found = new ArrayList<>();
+            String source = rule.pattern().pattern();
+            if (source.contains(".*") && !source.endsWith("(/.*)?)$") && !source.endsWith("/.*)$")) {
+                found.add("\".*\" in the middle of a pattern matches across path segments (\"/\" included)");
+            }
+            for (Risk risk : RISKS) {
+                if (rule.matches(risk.method(), risk.path())) {
+                    found.add("allows " + risk.method() + " " + risk.path().replace("/v1.41", "") + ": " + risk.why());
+                }
+            }
+            if (!found.isEmpty()) {
+                warnings += found.size();
+                out.println(rule.origin() + ", line " + rule.lineNumber() + ": " + rule.line().strip());
+                for (String warning : found) {
+                    out.println("  warning: " + warning);
+                }
+            }
+        }
+        out.println(rules.rules().size() + " rules, " + warnings + " warnings"
+                + (warnings > 0 ? " (no body policy is applied: a client allowed to create containers or exec can get root)" : ""));
+        return warnings == 0 ? 0 : 1;
+    }
+}
