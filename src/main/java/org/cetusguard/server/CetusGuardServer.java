@@ -1,5 +1,7 @@
 package org.cetusguard.server;
 
+import java.io.Closeable;
+import java.io.IOException;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,6 +27,7 @@ import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnector;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
@@ -34,6 +37,7 @@ import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.unixdomain.server.UnixDomainServerConnector;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.IO;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
@@ -129,6 +133,7 @@ public final class CetusGuardServer {
                 UnixSocketFile.prepare(address.path());
             }
         }
+        openTcpFrontends();
         try {
             server.start();
         } catch (Exception e) {
@@ -142,6 +147,30 @@ public final class CetusGuardServer {
         }
         for (URI uri : listeningOn()) {
             Log.info("serve on " + uri);
+        }
+    }
+
+    /**
+     * Binds the TCP frontends one at a time before the server starts, so that a failure (port in use,
+     * unknown host) names the frontend. Jetty would bind them too, but its error does not say which.
+     */
+    private void openTcpFrontends() throws StartupException {
+        Connector[] connectors = server.getConnectors();
+        for (int i = 0; i < connectors.length; i++) {
+            if (connectors[i] instanceof NetworkConnector network) {
+                try {
+                    network.open();
+                } catch (IOException | RuntimeException e) {
+                    for (int j = 0; j < i; j++) {
+                        // With no acceptor threads, close() leaves the channel to a stop that never comes.
+                        if (connectors[j] instanceof ServerConnector opened && opened.getTransport() instanceof Closeable channel) {
+                            IO.close(channel);
+                        }
+                    }
+                    String what = i < frontends.size() ? frontends.get(i).toString() : "the metrics listener";
+                    throw new StartupException("cannot listen on " + what + ": " + describe(e), e);
+                }
+            }
         }
     }
 
