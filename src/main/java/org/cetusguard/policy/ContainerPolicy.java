@@ -589,7 +589,7 @@ public final class ContainerPolicy {
             if (capability == null) {
                 throw Refusal.deny(node.pathOf(field), Json.quote(requested) + " is not a capability name");
             }
-            if (!allowedCaps.contains(capability)) {
+            if (!allowedCaps.contains(capability) && !allowedCaps.contains("ALL")) {
                 throw Refusal.deny(node.pathOf(field), capability.equals("ALL")
                         ? "adding ALL capabilities is not allowed"
                         : "capability " + capability + " is not in the allowed list");
