@@ -28,7 +28,8 @@ import org.cetusguard.rules.Variables;
  *   allow-cap NAME             e.g. NET_ADMIN (case and CAP_ prefix are normalised; ALL only if listed)
  *   deny-devices               Devices, DeviceCgroupRules, DeviceRequests, swarm GenericResources
  *   deny-unsafe-security-opts  seccomp/apparmor other than the defaults, any SELinux label option,
- *                              no-new-privileges=false, MaskedPaths/ReadonlyPaths overrides
+ *                              no-new-privileges=false, MaskedPaths/ReadonlyPaths overrides,
+ *                              OCI runtime Annotations
  *   restrict-binds             no host paths except under those allowed with allow-bind
  *   allow-bind PATH            e.g. /srv/data ("/" allows every path)
  *   deny-volumes-from          HostConfig.VolumesFrom (also implied by restrict-binds)
@@ -95,7 +96,7 @@ public final class ContainerPolicy {
             "Binds", "Mounts", "VolumesFrom", "VolumeDriver", "Privileged", "CapAdd", "Capabilities",
             "Devices", "DeviceCgroupRules", "DeviceRequests", "SecurityOpt", "MaskedPaths", "ReadonlyPaths",
             "PidMode", "IpcMode", "UTSMode", "UsernsMode", "CgroupnsMode", "NetworkMode", "Cgroup",
-            "Sysctls", "CgroupParent", "Runtime", "Links"));
+            "Sysctls", "CgroupParent", "Runtime", "Links", "Annotations"));
 
     /** Local-driver volume types that cannot reach the host's storage (no block device, no path). */
     private static final Set<String> SAFE_LOCAL_VOLUME_TYPES = Set.of("tmpfs", "nfs", "nfs4", "cifs", "smb3");
@@ -114,6 +115,7 @@ public final class ContainerPolicy {
     private final boolean denyRootExec;
     private final boolean restrictImages;
     private final List<Pattern> allowedImages;
+    private final List<String> allowedImageTexts;
     private final Map<String, String> forcedLabels;
 
     private ContainerPolicy(Builder b) {
@@ -131,6 +133,7 @@ public final class ContainerPolicy {
         this.denyRootExec = b.denyRootExec;
         this.restrictImages = b.restrictImages;
         this.allowedImages = List.copyOf(b.allowedImages);
+        this.allowedImageTexts = List.copyOf(b.allowedImageTexts);
         this.forcedLabels = Collections.unmodifiableMap(new LinkedHashMap<>(b.forcedLabels));
     }
 
@@ -159,7 +162,7 @@ public final class ContainerPolicy {
         addIf(out, denyCgroupParent, "deny-cgroup-parent");
         addIf(out, denyRootExec, "deny-root-exec");
         addIf(out, restrictImages, "restrict-images");
-        allowedImages.forEach(p -> out.add("allow-image " + p.pattern()));
+        allowedImageTexts.forEach(p -> out.add("allow-image " + p));
         forcedLabels.forEach((k, v) -> out.add("force-label " + k + "=" + v));
         return out;
     }
@@ -430,6 +433,11 @@ public final class ContainerPolicy {
                 if (host.array(field) != null) {
                     throw Refusal.deny(host.pathOf(field), "overriding the masked and read-only /proc and /sys paths is not allowed");
                 }
+            }
+            // Passed to the OCI runtime as is (API 1.43+); some runtimes (Kata, crun) read
+            // annotations as settings, including ones that reach the host.
+            if (!host.stringMap("Annotations").isEmpty()) {
+                throw Refusal.deny(host.pathOf("Annotations"), "runtime annotations are not allowed");
             }
         }
         if (restrictBinds) {
@@ -882,6 +890,7 @@ public final class ContainerPolicy {
         private boolean denyRootExec;
         private boolean restrictImages;
         private final List<Pattern> allowedImages = new ArrayList<>();
+        private final List<String> allowedImageTexts = new ArrayList<>();
         private final Map<String, String> forcedLabels = new LinkedHashMap<>();
 
         private Builder() {
@@ -983,6 +992,7 @@ public final class ContainerPolicy {
             }
             restrictImages = true;
             allowedImages.add(pattern);
+            allowedImageTexts.add(regex);
             return this;
         }
 

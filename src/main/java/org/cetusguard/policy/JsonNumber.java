@@ -24,8 +24,9 @@ public final class JsonNumber extends Number {
     }
 
     /**
-     * Exact value. Beware of huge exponents ({@code 1e999999999}) before calling methods such as
-     * {@code toBigInteger()} on the result: they can take very long.
+     * Exact value. JSON puts no bound on exponents: this throws NumberFormatException beyond
+     * BigDecimal's range ({@code 1e9999999999}), and methods such as {@code toBigInteger()} on a
+     * huge but valid one ({@code 1e999999999}) can take very long. The policy never calls it.
      */
     public BigDecimal bigDecimalValue() {
         return new BigDecimal(text);

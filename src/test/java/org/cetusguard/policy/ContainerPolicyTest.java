@@ -280,6 +280,9 @@ class ContainerPolicyTest {
                 createResource(p, "create-systempaths-nnp-label.json"));
         assertDeny("HostConfig.MaskedPaths: overriding the masked and read-only /proc and /sys paths is not allowed",
                 create(p, "{\"HostConfig\":{\"SecurityOpt\":[\"no-new-privileges\"],\"MaskedPaths\":[],\"ReadonlyPaths\":[]}}"));
+        assertDeny("HostConfig.Annotations: runtime annotations are not allowed",
+                create(p, "{\"HostConfig\":{\"Annotations\":{\"io.katacontainers.config.hypervisor.path\":\"/tmp/x\"}}}"));
+        assertAllow(create(p, "{\"HostConfig\":{\"Annotations\":{}}}"));
         assertDenyContains("HostConfig.ReadonlyPaths: overriding", create(p, "{\"HostConfig\":{\"MaskedPaths\":null,\"ReadonlyPaths\":[\"/proc\"]}}"));
         assertAllow(createResource(p, "create-plain.json"));
         for (String unsafe : List.of("seccomp=unconfined", "seccomp:unconfined", "seccomp={\"defaultAction\":\"SCMP_ACT_ALLOW\"}",
@@ -610,7 +613,7 @@ class ContainerPolicyTest {
     void describeListsTheSettingsAsDirectives() {
         List<String> all = List.of("deny-privileged", "deny-host-namespaces", "restrict-caps", "allow-cap CAP_NET_ADMIN", "deny-devices",
                 "deny-unsafe-security-opts", "restrict-binds", "allow-bind /srv/data", "deny-volumes-from", "deny-sysctls", "deny-cgroup-parent",
-                "deny-root-exec", "restrict-images", "allow-image ^(?:busybox)$", "force-label a=b c");
+                "deny-root-exec", "restrict-images", "allow-image busybox", "force-label a=b c");
         ContainerPolicy p = policy("deny-privileged", "deny-host-namespaces", "allow-cap net_admin", "deny-devices", "deny-unsafe-security-opts",
                 "allow-bind /srv/./data/", "deny-volumes-from", "deny-sysctls", "deny-cgroup-parent", "deny-root-exec", "allow-image busybox",
                 "force-label a=b c");
