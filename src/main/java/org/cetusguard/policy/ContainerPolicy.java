@@ -2,8 +2,6 @@ package org.cetusguard.policy;
 
 import com.google.re2j.Pattern;
 import com.google.re2j.PatternSyntaxException;
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -25,7 +23,7 @@ import org.cetusguard.rules.Variables;
  *   deny-privileged            HostConfig.Privileged, privileged exec, plugin services
  *   deny-host-namespaces       pid/ipc/uts/userns/cgroupns/network "host", and "container:" modes
  *   restrict-caps              no added capabilities except those allowed with allow-cap
- *   allow-cap NAME             e.g. NET_ADMIN (case and CAP_ prefix are normalised; ALL only if listed)
+ *   allow-cap NAME             e.g. NET_ADMIN (case and CAP_ prefix are normalised); ALL allows all
  *   deny-devices               Devices, DeviceCgroupRules, DeviceRequests, swarm GenericResources
  *   deny-unsafe-security-opts  seccomp/apparmor other than the defaults, any SELinux label option,
  *                              no-new-privileges=false, MaskedPaths/ReadonlyPaths overrides,
@@ -47,7 +45,8 @@ import org.cetusguard.rules.Variables;
  * Privileges with Seccomp/AppArmor/SELinuxContext, CapabilityAdd, Sysctls),
  * daemon/volume/mounts/linux_parser.go (Binds syntax, absolute source = bind, path.Clean) and
  * runconfig's ContainerConfigWrapper (older daemons read HostConfig fields at the top level).
- * The daemon is assumed to be Linux.
+ * The daemon is assumed to be Linux. Which paths are inspected: {@link Endpoint}; how the daemon
+ * parses capability names, security options, exec users and queries: {@link DaemonSyntax}.
  */
 public final class ContainerPolicy {
     /** Create, exec, volume and service bodies are a few KiB; a custom seccomp profile tens. */
@@ -58,38 +57,15 @@ public final class ContainerPolicy {
 
     public static final ContainerPolicy OFF = new Builder().build();
 
-    /**
-     * Docker's router accepts any {@code /v[0-9.]+} prefix and compares versions leniently
-     * ("1..2" passes), so the prefix here is as loose as the router's, never stricter: a path the
-     * daemon routes to an endpoint must be recognised as that endpoint. Object names use
-     * {@code .+} because the router's {@code {name:.*}} also takes slashes, and legacy link
-     * aliases ("web/db") are names that resolve.
-     */
-    private static final String VERSION = "(?:/v[0-9.]+)?";
-    private static final Pattern CONTAINER_CREATE = Pattern.compile(VERSION + "/containers/create");
-    private static final Pattern CONTAINER_UPDATE = Pattern.compile(VERSION + "/containers/.+/update");
-    private static final Pattern CONTAINER_START = Pattern.compile(VERSION + "/containers/.+/start");
-    private static final Pattern CONTAINER_EXEC = Pattern.compile(VERSION + "/containers/.+/exec");
-    private static final Pattern SERVICE_CREATE = Pattern.compile(VERSION + "/services/create");
-    private static final Pattern SERVICE_UPDATE = Pattern.compile(VERSION + "/services/.+/update");
-    private static final Pattern VOLUME_CREATE = Pattern.compile(VERSION + "/volumes/create");
-    /** Podman's own API takes differently shaped bodies that these checks do not understand. */
-    private static final Pattern LIBPOD_CREATE = Pattern.compile("(?:/v[^/]+)?/libpod/(?:containers/create"
-            + "|containers/.+/(?:exec|update|start)|pods/create|play/kube|kube/play|volumes/create)");
-
-    private enum Endpoint {
-        CONTAINER_CREATE, CONTAINER_UPDATE, CONTAINER_START, CONTAINER_EXEC,
-        SERVICE_CREATE, SERVICE_UPDATE, VOLUME_CREATE, LIBPOD_CREATE
-    }
-
     /** Namespace fields of HostConfig, all strings. */
     private static final List<String> NAMESPACE_FIELDS = List.of("PidMode", "IpcMode", "UTSMode", "UsernsMode", "CgroupnsMode", "NetworkMode", "Cgroup");
 
     /**
-     * Security-relevant HostConfig fields. runconfig's ContainerConfigWrapper embeds a second
-     * HostConfig at the top level of a create body, and daemons before the removal of API < 1.24
-     * support use it when "HostConfig" is absent (and merge some fields when present). The checks
-     * look inside "HostConfig" only, so these names at the top level are refused outright.
+     * Security-relevant HostConfig fields. runconfig's ContainerConfigWrapper (API < 1.19
+     * compatibility, still in the moby versions checked) embeds a second HostConfig at the top
+     * level of a create body and uses it when "HostConfig" is absent (merging some fields when
+     * present). The checks look inside "HostConfig" only, so these names at the top level are
+     * refused outright.
      * Folded with {@link Json#fold}. No container Config field has any of these names.
      */
     private static final Set<String> TOP_LEVEL_HOSTCONFIG_FIELDS = folded(List.of(
@@ -174,7 +150,7 @@ public final class ContainerPolicy {
      * {@link #MAX_BODY_BYTES} + 1 bytes of) exactly these bodies and streams the rest.
      */
     public boolean inspects(String method, String canonicalPath) {
-        Endpoint endpoint = endpoint(method, canonicalPath);
+        Endpoint endpoint = Endpoint.of(method, canonicalPath);
         return endpoint != null && inspects(endpoint);
     }
 
@@ -193,7 +169,7 @@ public final class ContainerPolicy {
      * @param body the complete body as received (null or empty for none)
      */
     public Verdict check(String method, String canonicalPath, String canonicalQuery, byte[] body) {
-        Endpoint endpoint = endpoint(method, canonicalPath);
+        Endpoint endpoint = Endpoint.of(method, canonicalPath);
         if (endpoint == null || !inspects(endpoint)) {
             return Verdict.ALLOW;
         }
@@ -202,37 +178,6 @@ public final class ContainerPolicy {
         } catch (Refusal refusal) {
             return refusal.verdict;
         }
-    }
-
-    private static Endpoint endpoint(String method, String path) {
-        if (!"POST".equals(method) || path == null) {
-            return null;
-        }
-        if (CONTAINER_CREATE.matches(path)) {
-            return Endpoint.CONTAINER_CREATE;
-        }
-        if (CONTAINER_UPDATE.matches(path)) {
-            return Endpoint.CONTAINER_UPDATE;
-        }
-        if (CONTAINER_START.matches(path)) {
-            return Endpoint.CONTAINER_START;
-        }
-        if (CONTAINER_EXEC.matches(path)) {
-            return Endpoint.CONTAINER_EXEC;
-        }
-        if (SERVICE_CREATE.matches(path)) {
-            return Endpoint.SERVICE_CREATE;
-        }
-        if (SERVICE_UPDATE.matches(path)) {
-            return Endpoint.SERVICE_UPDATE;
-        }
-        if (VOLUME_CREATE.matches(path)) {
-            return Endpoint.VOLUME_CREATE;
-        }
-        if (LIBPOD_CREATE.matches(path)) {
-            return Endpoint.LIBPOD_CREATE;
-        }
-        return null;
     }
 
     private boolean inspects(Endpoint endpoint) {
@@ -267,7 +212,7 @@ public final class ContainerPolicy {
         if (body.length > MAX_BODY_BYTES) {
             throw Refusal.of(new Verdict.Bad(413, "request body is larger than " + MAX_BODY_BYTES + " bytes"));
         }
-        if (endpoint == Endpoint.SERVICE_UPDATE && hasQueryParameter(query, "rollback")) {
+        if (endpoint == Endpoint.SERVICE_UPDATE && DaemonSyntax.hasQueryParameter(query, "rollback")) {
             throw Refusal.deny("rollback", "rolling back to a previous service spec is not allowed while a container policy is on:"
                     + " the previous spec is not in this request and cannot be checked");
         }
@@ -422,7 +367,7 @@ public final class ContainerPolicy {
         }
         if (denyUnsafeSecurityOpts) {
             for (String option : host.strings("SecurityOpt")) {
-                String why = unsafeSecurityOption(option);
+                String why = DaemonSyntax.unsafeSecurityOption(option);
                 if (why != null) {
                     throw Refusal.deny(host.pathOf("SecurityOpt"), Json.quote(option) + ": " + why);
                 }
@@ -472,7 +417,7 @@ public final class ContainerPolicy {
                 throw Refusal.deny(exec.pathOf("User"), "an exec without a user runs as the container's default user,"
                         + " which may be root; name a non-root user (docker exec -u UID)");
             }
-            if (mayBeRoot(user)) {
+            if (DaemonSyntax.mayBeRoot(user)) {
                 throw Refusal.deny(exec.pathOf("User"), Json.quote(user) + ": exec as root is not allowed");
             }
         }
@@ -593,7 +538,7 @@ public final class ContainerPolicy {
 
     private void checkCapabilities(Node node, String field) throws Refusal {
         for (String requested : node.strings(field)) {
-            String capability = normaliseCapability(requested);
+            String capability = DaemonSyntax.normaliseCapability(requested);
             if (capability == null) {
                 throw Refusal.deny(node.pathOf(field), Json.quote(requested) + " is not a capability name");
             }
@@ -603,94 +548,6 @@ public final class ContainerPolicy {
                         : "capability " + capability + " is not in the allowed list");
             }
         }
-    }
-
-    /**
-     * The daemon's normalisation (moby caps.NormalizeLegacyCapabilities): Go's strings.ToUpper,
-     * "ALL" kept, "CAP_" prefixed when missing. Go upper-cases rune by rune with simple case
-     * mappings, so 'ſ' becomes 'S' and 'ı' becomes 'I': Character.toUpperCase(int) does the
-     * same. Anything that is not then [A-Z0-9_] cannot be a capability and is refused.
-     */
-    static String normaliseCapability(String name) {
-        StringBuilder upper = new StringBuilder(name.length() + 4);
-        name.codePoints().map(Character::toUpperCase).forEach(upper::appendCodePoint);
-        String result = upper.toString();
-        if (result.isEmpty()) {
-            return null;
-        }
-        for (int i = 0; i < result.length(); i++) {
-            char c = result.charAt(i);
-            if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) {
-                return null;
-            }
-        }
-        if (result.equals("ALL")) {
-            return result;
-        }
-        return result.startsWith("CAP_") ? result : "CAP_" + result;
-    }
-
-    /**
-     * Null when the option is safe, else why not. The daemon (daemon_unix.go parseSecurityOpt)
-     * splits at the first '=' or, failing that, the first ':', and knows label, apparmor,
-     * seccomp and no-new-privileges. Only what is known to keep the defaults passes: a custom
-     * seccomp profile can allow every syscall, a named AppArmor profile can be unconfined under
-     * another name, and an SELinux type such as spc_t lifts confinement.
-     */
-    static String unsafeSecurityOption(String option) {
-        if (option.equals("no-new-privileges")) {
-            return null;
-        }
-        if (option.equals("disable")) {
-            return "disabling SELinux labels is not allowed";
-        }
-        int equals = option.indexOf('=');
-        int colon = option.indexOf(':');
-        int split = equals >= 0 ? equals : colon;
-        if (split < 0) {
-            return "unknown security option";
-        }
-        String key = option.substring(0, split);
-        String value = option.substring(split + 1);
-        switch (key) {
-            case "no-new-privileges":
-                // Go's strconv.ParseBool true spellings; false or junk is refused.
-                return Set.of("1", "t", "T", "TRUE", "true", "True").contains(value) ? null
-                        : "turning no-new-privileges off is not allowed";
-            case "seccomp":
-                return value.equals("builtin") ? null : "only the default seccomp profile is allowed";
-            case "apparmor":
-                return value.equals("docker-default") ? null : "only the docker-default AppArmor profile is allowed";
-            case "label":
-                return "SELinux label options are not allowed";
-            case "systempaths":
-                return "unmasking /proc and /sys paths is not allowed";
-            default:
-                return "unknown security option";
-        }
-    }
-
-    /**
-     * Exec users are "user[:group]". The user part is root when it is "root" or a number the
-     * runtime reads as 0 ("0", "00", "+0", "-0": Go's strconv.Atoi). Numbers are only accepted
-     * in plain positive form (1..2147483647); names other than root are accepted, since the proxy
-     * cannot read the container's /etc/passwd (see README).
-     */
-    static boolean mayBeRoot(String user) {
-        int colon = user.indexOf(':');
-        String name = colon < 0 ? user : user.substring(0, colon);
-        if (name.isEmpty() || name.equals("root")) {
-            return true;
-        }
-        char first = name.charAt(0);
-        boolean numeric = first == '+' || first == '-' || (first >= '0' && first <= '9');
-        if (!numeric) {
-            return false;
-        }
-        if (!name.matches("[1-9][0-9]{0,9}")) {
-            return true;
-        }
-        return Long.parseLong(name) > Integer.MAX_VALUE;
     }
 
     /**
@@ -816,50 +673,6 @@ public final class ContainerPolicy {
 
     // ---------------------------------------------------------------- helpers
 
-    /**
-     * Whether a query (as forwarded, percent-encoded) has a parameter with this decoded name.
-     * Go's url.ParseQuery splits at '&' and unescapes keys ('+' is a space); a key it cannot
-     * decode is treated as matching, to err on the refusing side.
-     */
-    static boolean hasQueryParameter(String query, String name) {
-        if (query == null || query.isEmpty()) {
-            return false;
-        }
-        for (String pair : query.split("&", -1)) {
-            int equals = pair.indexOf('=');
-            String key = decodeQueryComponent(equals < 0 ? pair : pair.substring(0, equals));
-            if (key == null || key.equals(name)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static String decodeQueryComponent(String s) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == '%') {
-                if (i + 2 >= s.length()) {
-                    return null;
-                }
-                int high = Character.digit(s.charAt(i + 1), 16);
-                int low = Character.digit(s.charAt(i + 2), 16);
-                if (high < 0 || low < 0) {
-                    return null;
-                }
-                out.write(high * 16 + low);
-                i += 2;
-            } else if (c == '+') {
-                out.write(' ');
-            } else {
-                byte[] bytes = String.valueOf(c).getBytes(StandardCharsets.UTF_8);
-                out.write(bytes, 0, bytes.length);
-            }
-        }
-        return out.toString(StandardCharsets.UTF_8);
-    }
-
     private static Set<String> folded(List<String> names) {
         Set<String> out = new LinkedHashSet<>();
         names.forEach(n -> out.add(Json.fold(n)));
@@ -914,7 +727,7 @@ public final class ContainerPolicy {
 
         /** Also turns on {@link #restrictCapabilities}. "ALL" allows every capability. */
         public Builder allowCapability(String name) {
-            String capability = normaliseCapability(name);
+            String capability = DaemonSyntax.normaliseCapability(name);
             if (capability == null) {
                 throw new IllegalArgumentException("not a capability name: " + Json.quote(name));
             }

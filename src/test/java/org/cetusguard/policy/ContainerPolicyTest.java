@@ -238,14 +238,14 @@ class ContainerPolicyTest {
 
     @Test
     void capabilityNormalisation() {
-        assertEquals("CAP_SYS_ADMIN", ContainerPolicy.normaliseCapability("sys_admin"));
-        assertEquals("CAP_SYS_ADMIN", ContainerPolicy.normaliseCapability("Cap_Sys_Admin"));
-        assertEquals("CAP_SYS_ADMIN", ContainerPolicy.normaliseCapability("cap_\u017Fys_admin"));
-        assertEquals("CAP_IPC_LOCK", ContainerPolicy.normaliseCapability("\u0131pc_lock"));
-        assertEquals("ALL", ContainerPolicy.normaliseCapability("aLL"));
-        assertEquals(null, ContainerPolicy.normaliseCapability(""));
-        assertEquals(null, ContainerPolicy.normaliseCapability("CAP-SYS"));
-        assertEquals(null, ContainerPolicy.normaliseCapability("\uFB00"));
+        assertEquals("CAP_SYS_ADMIN", DaemonSyntax.normaliseCapability("sys_admin"));
+        assertEquals("CAP_SYS_ADMIN", DaemonSyntax.normaliseCapability("Cap_Sys_Admin"));
+        assertEquals("CAP_SYS_ADMIN", DaemonSyntax.normaliseCapability("cap_\u017Fys_admin"));
+        assertEquals("CAP_IPC_LOCK", DaemonSyntax.normaliseCapability("\u0131pc_lock"));
+        assertEquals("ALL", DaemonSyntax.normaliseCapability("aLL"));
+        assertEquals(null, DaemonSyntax.normaliseCapability(""));
+        assertEquals(null, DaemonSyntax.normaliseCapability("CAP-SYS"));
+        assertEquals(null, DaemonSyntax.normaliseCapability("\uFB00"));
     }
 
     // ---------------------------------------------------------------- devices
@@ -316,12 +316,12 @@ class ContainerPolicyTest {
 
     @Test
     void securityOptionParsing() {
-        assertEquals(null, ContainerPolicy.unsafeSecurityOption("no-new-privileges"));
-        assertEquals(null, ContainerPolicy.unsafeSecurityOption("no-new-privileges=True"));
-        assertEquals("turning no-new-privileges off is not allowed", ContainerPolicy.unsafeSecurityOption("no-new-privileges=False"));
-        assertEquals("unknown security option", ContainerPolicy.unsafeSecurityOption("seccomp"));
+        assertEquals(null, DaemonSyntax.unsafeSecurityOption("no-new-privileges"));
+        assertEquals(null, DaemonSyntax.unsafeSecurityOption("no-new-privileges=True"));
+        assertEquals("turning no-new-privileges off is not allowed", DaemonSyntax.unsafeSecurityOption("no-new-privileges=False"));
+        assertEquals("unknown security option", DaemonSyntax.unsafeSecurityOption("seccomp"));
         // '=' wins over ':' as in the daemon: "seccomp:x=y" has the key "seccomp:x".
-        assertEquals("unknown security option", ContainerPolicy.unsafeSecurityOption("seccomp:builtin=x"));
+        assertEquals("unknown security option", DaemonSyntax.unsafeSecurityOption("seccomp:builtin=x"));
     }
 
     // ---------------------------------------------------------------- binds
@@ -448,10 +448,10 @@ class ContainerPolicyTest {
     void rootUserSpellings() {
         for (String root : List.of("", "root", "0", "00", "+0", "-0", "0:0", "0:1000", "root:1000", ":1000", ":", "-1", "4294967296", "2147483648",
                 "01000")) {
-            assertTrue(ContainerPolicy.mayBeRoot(root), root);
+            assertTrue(DaemonSyntax.mayBeRoot(root), root);
         }
         for (String user : List.of("1000", "1000:0", "1000:1000", "nobody", "www-data:www-data", "2147483647", "ROOT", "toor")) {
-            assertFalse(ContainerPolicy.mayBeRoot(user), user);
+            assertFalse(DaemonSyntax.mayBeRoot(user), user);
         }
     }
 
@@ -527,8 +527,8 @@ class ContainerPolicyTest {
         // Go's ParseQuery skips a pair whose value does not decode; the key is still not rollback.
         assertAllow(p.check("POST", path, "x=%zz&version=1", body));
         assertAllow(p.check("POST", path, "registryAuthFrom=previous-spec", body));
-        assertTrue(ContainerPolicy.hasQueryParameter("a=1&roll+back=x", "roll back"));
-        assertFalse(ContainerPolicy.hasQueryParameter("a=rollback", "rollback"));
+        assertTrue(DaemonSyntax.hasQueryParameter("a=1&roll+back=x", "roll back"));
+        assertFalse(DaemonSyntax.hasQueryParameter("a=rollback", "rollback"));
     }
 
     // ---------------------------------------------------------------- forced labels

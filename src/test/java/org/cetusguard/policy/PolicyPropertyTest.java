@@ -131,7 +131,7 @@ class PolicyPropertyTest {
             Object caps = Json.field(hc, "CapAdd");
             if (caps instanceof List) {
                 for (Object cap : (List<Object>) caps) {
-                    assertTrue(settings.contains("allow-cap " + ContainerPolicy.normaliseCapability((String) cap)), "capability got through: " + cap);
+                    assertTrue(settings.contains("allow-cap " + DaemonSyntax.normaliseCapability((String) cap)), "capability got through: " + cap);
                 }
             }
         }
