@@ -10,7 +10,8 @@ import org.cetusguard.config.Options;
 import org.cetusguard.config.OptionsParser;
 import org.cetusguard.log.Log;
 import org.cetusguard.rules.RuleException;
-import org.cetusguard.rules.RuleSet;
+import org.cetusguard.policy.ClientProfiles;
+import org.cetusguard.policy.ProfileLoader;
 import org.cetusguard.server.CetusGuardServer;
 import org.cetusguard.server.StartupException;
 import sun.misc.Signal;
@@ -60,8 +61,8 @@ public final class Main {
         }
     }
 
-    static RuleSet loadRules(Options options) throws RuleException {
-        return Commands.rules(options);
+    static ClientProfiles loadRules(Options options) throws RuleException {
+        return ProfileLoader.load(options);
     }
 
     /**
@@ -72,10 +73,11 @@ public final class Main {
     static void reload(CetusGuardServer server, Options options) {
         Log.info("hangup signal received, reloading rules");
         try {
-            RuleSet rules = loadRules(options);
-            server.gate().setRules(rules);
+            ClientProfiles profiles = loadRules(options);
+            server.gate().setProfiles(profiles);
             server.metrics().rulesReloaded(true);
-            Log.info("rules reloaded: " + rules.rules().size() + " rules");
+            Log.info("rules reloaded: " + profiles.defaultProfile().rules().rules().size() + " default rules, "
+                    + profiles.profiles().size() + " profiles");
         } catch (RuleException e) {
             server.metrics().rulesReloaded(false);
             Log.error("rules not reloaded, keeping the previous ones: " + e.getMessage());

@@ -48,6 +48,12 @@ public final class Exchange {
         this.path = path;
     }
 
+    /** The rules allowed it, the container policy did not (or could not read the body). */
+    public void policyRefused(int status, String message) {
+        this.decision = status == 403 ? Decision.DENY : Decision.REJECT;
+        this.reason = "policy: " + message;
+    }
+
     public void backendFailed() {
         backendFailed = true;
     }

@@ -4,14 +4,13 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
 import org.cetusguard.config.ConfigException;
 import org.cetusguard.config.Options;
+import org.cetusguard.policy.ProfileLoader;
 import org.cetusguard.rules.RuleException;
 import org.cetusguard.rules.RuleSet;
 
@@ -51,12 +50,7 @@ public final class Commands {
         }
     }
 
-    /** The rules the options name: built-ins, then each -rules text, then each file. */
-    public static RuleSet rules(Options options) throws RuleException {
-        List<Path> files = new ArrayList<>();
-        for (String file : options.rulesFiles()) {
-            files.add(Path.of(file));
-        }
-        return RuleSet.load(!options.noBuiltinRules(), options.rules(), files);
+    static RuleSet rules(Options options) throws RuleException {
+        return ProfileLoader.rules(options);
     }
 }

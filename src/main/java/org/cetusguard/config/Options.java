@@ -11,6 +11,8 @@ import java.util.Objects;
  * @param auditLog "" (off), "logfmt" or "json": one line per request on stdout
  * @param auditOnly learning mode: forward what the rules would deny, and log it
  * @param metricsAddr "" (off) or the address of the Prometheus listener
+ * @param profilesFile "" (off) or a file of per-client profiles
+ * @param policy container-policy settings of the default profile, one per entry (newline-separated texts allowed)
  * @param version -version was given: print the version and exit
  * @param help -h/-help was given: print the usage and exit
  */
@@ -30,6 +32,8 @@ public record Options(
         String auditLog,
         boolean auditOnly,
         String metricsAddr,
+        String profilesFile,
+        List<String> policy,
         boolean version,
         boolean help) {
 
@@ -49,6 +53,8 @@ public record Options(
         rulesFiles = List.copyOf(rulesFiles);
         auditLog = orEmpty(auditLog);
         metricsAddr = orEmpty(metricsAddr);
+        profilesFile = orEmpty(profilesFile);
+        policy = List.copyOf(policy);
         logLevel = clampLogLevel(logLevel);
     }
 

@@ -54,6 +54,10 @@ public final class OptionsParser {
             new Def("metrics-addr", Kind.STRING,
                     "Address of a separate Prometheus metrics listener; off when empty (env CETUSGUARD_METRICS_ADDR)", null),
             new Def("no-builtin-rules", Kind.BOOL, "Do not load the built-in rules (env CETUSGUARD_NO_BUILTIN_RULES)", null),
+            new Def("policy", Kind.LIST,
+                    "Container policy setting for clients no profile matches, e.g. deny-privileged; repeatable, or newline-separated (env CETUSGUARD_POLICY)", null),
+            new Def("profiles-file", Kind.STRING,
+                    "File of per-client profiles: rules and policy chosen by listener, source, certificate or uid (env CETUSGUARD_PROFILES_FILE)", null),
             new Def("rules", Kind.LIST, "Filter rules separated by new lines, can be specified multiple times (env CETUSGUARD_RULES)", null),
             new Def("rules-file", Kind.LIST, "Filter rules file, can be specified multiple times (env CETUSGUARD_RULES_FILE)", null),
             new Def("version", Kind.BOOL, "Show version number and quit", null));
@@ -90,6 +94,8 @@ public final class OptionsParser {
         OptionSpec<String> auditLog = parser.accepts("audit-log").withRequiredArg();
         OptionSpec<String> auditOnly = parser.accepts("audit-only").withRequiredArg();
         OptionSpec<String> metricsAddr = parser.accepts("metrics-addr").withRequiredArg();
+        OptionSpec<String> profilesFile = parser.accepts("profiles-file").withRequiredArg();
+        OptionSpec<String> policy = parser.accepts("policy").withRequiredArg();
         parser.accepts("help");
 
         OptionSet set;
@@ -119,6 +125,8 @@ public final class OptionsParser {
                 auditFormat(lastOr(set, auditLog, envString(env, "", "CETUSGUARD_AUDIT_LOG"))),
                 set.has(auditOnly) ? flagBool(set, auditOnly) : envBool(env, false, "CETUSGUARD_AUDIT_ONLY"),
                 lastOr(set, metricsAddr, envString(env, "", "CETUSGUARD_METRICS_ADDR")),
+                lastOr(set, profilesFile, envString(env, "", "CETUSGUARD_PROFILES_FILE")),
+                allOr(set, policy, envList(env, List.of(), "CETUSGUARD_POLICY")),
                 set.has(version) && flagBool(set, version),
                 help);
     }

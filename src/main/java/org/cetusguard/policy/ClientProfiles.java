@@ -103,6 +103,21 @@ public final class ClientProfiles {
         return new Parser(origin, directory).parse(text);
     }
 
+    /** No profiles: every client gets {@code fallback} (no profiles file given). */
+    public static ClientProfiles only(Profile fallback) {
+        return new ClientProfiles(List.of(), fallback, Set.of());
+    }
+
+    /** The profile of clients no entry matches. */
+    public Profile defaultProfile() {
+        return fallback;
+    }
+
+    /** Whether any profile is bound to an identity, i.e. whether identities need to be looked at at all. */
+    public boolean hasProfiles() {
+        return !entries.isEmpty();
+    }
+
     /** The same profiles, with {@code fallback} selected when no profile matches. */
     public ClientProfiles withDefault(Profile fallback) {
         return new ClientProfiles(entries, fallback, listeners);

@@ -6,10 +6,13 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.cetusguard.audit.Exchange;
 import org.cetusguard.log.Log;
+import org.cetusguard.policy.ClientIdentity;
+import org.cetusguard.policy.Verdict;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.ee10.proxy.AsyncMiddleManServlet;
+import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
 
@@ -21,6 +24,7 @@ import org.eclipse.jetty.http.HttpStatus;
  */
 public class FilteringProxyServlet extends AsyncMiddleManServlet {
     private static final String REFUSAL_ATTRIBUTE = FilteringProxyServlet.class.getName() + ".refusal";
+    private static final String ALLOWED_ATTRIBUTE = FilteringProxyServlet.class.getName() + ".allowed";
 
     private final RequestGate gate;
     private final Backend backend;
@@ -43,13 +47,57 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
 
     @Override
     protected String rewriteTarget(HttpServletRequest clientRequest) {
+        ClientIdentity identity = gate.needsIdentity()
+                ? ClientIdentities.of(ServletContextRequest.getServletContextRequest(clientRequest)) : null;
         RequestGate.Decision decision = gate.decide(clientRequest.getMethod(), clientRequest.getRequestURI(),
-                clientRequest.getQueryString(), clientAddress(clientRequest), Exchange.of(clientRequest));
+                clientRequest.getQueryString(), clientAddress(clientRequest), Exchange.of(clientRequest), identity);
         if (decision instanceof RequestGate.Allowed allowed) {
+            if (allowed.policy().inspects(clientRequest.getMethod(), allowed.path()) && !hasContent(clientRequest)) {
+                // No body to hold back: the policy judges the empty one now, before anything is sent.
+                Verdict verdict = allowed.policy().check(clientRequest.getMethod(), allowed.path(), allowed.query(), new byte[0]);
+                if (!(verdict instanceof Verdict.Allow)) {
+                    String message = verdict instanceof Verdict.Rewrite ? "a request body is required" : verdict.message();
+                    int status = verdict instanceof Verdict.Rewrite ? 400 : verdict.status();
+                    refuseByPolicy(clientRequest, status, message);
+                    return null;
+                }
+            }
+            clientRequest.setAttribute(ALLOWED_ATTRIBUTE, allowed);
             return backend.uri(allowed.target());
         }
         clientRequest.setAttribute(REFUSAL_ATTRIBUTE, decision);
         return null;
+    }
+
+    /** The profile's container policy reads the bodies it must judge; every other body streams through untouched. */
+    @Override
+    protected ContentTransformer newClientRequestContentTransformer(HttpServletRequest clientRequest, Request proxyRequest) {
+        RequestGate.Allowed allowed = (RequestGate.Allowed) clientRequest.getAttribute(ALLOWED_ATTRIBUTE);
+        if (allowed != null && allowed.policy().inspects(clientRequest.getMethod(), allowed.path())) {
+            return new PolicyTransformer(clientRequest.getMethod(), allowed);
+        }
+        return ContentTransformer.IDENTITY;
+    }
+
+    @Override
+    protected void onClientRequestFailure(HttpServletRequest clientRequest, Request proxyRequest, HttpServletResponse proxyResponse, Throwable failure) {
+        if (failure instanceof PolicyTransformer.Refused refused) {
+            refuseByPolicy(clientRequest, refused.verdict.status(), refused.verdict.message());
+            proxyResponse.setStatus(refused.verdict.status());
+            proxyRequest.abort(failure);
+            return;
+        }
+        super.onClientRequestFailure(clientRequest, proxyRequest, proxyResponse, failure);
+    }
+
+    private static void refuseByPolicy(HttpServletRequest clientRequest, int status, String message) {
+        Log.warning("denied request by container policy: " + clientRequest.getMethod() + " "
+                + RequestGate.printable(clientRequest.getRequestURI()) + " from " + clientAddress(clientRequest) + ": " + message);
+        Exchange exchange = Exchange.of(clientRequest);
+        if (exchange != null) {
+            exchange.policyRefused(status, message);
+        }
+        clientRequest.setAttribute(REFUSAL_ATTRIBUTE, new RequestGate.Refused(status, message));
     }
 
     @Override
@@ -100,6 +148,10 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
 
     @Override
     protected void onProxyResponseFailure(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Response serverResponse, Throwable failure) {
+        if (failure instanceof PolicyTransformer.Refused) {
+            super.onProxyResponseFailure(clientRequest, proxyResponse, serverResponse, failure);
+            return;
+        }
         Exchange exchange = Exchange.of(clientRequest);
         if (exchange != null) {
             exchange.backendFailed();
@@ -117,7 +169,8 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
             super.sendProxyResponseError(clientRequest, proxyResponse, status);
             return;
         }
-        String message = switch (status) {
+        RequestGate.Refused refused = (RequestGate.Refused) clientRequest.getAttribute(REFUSAL_ATTRIBUTE);
+        String message = refused != null ? refused.message() : switch (status) {
             case HttpStatus.BAD_GATEWAY_502 -> "CetusGuard cannot reach the Docker daemon";
             case HttpStatus.GATEWAY_TIMEOUT_504 -> "the Docker daemon did not answer in time";
             default -> "CetusGuard proxy error";
@@ -125,7 +178,7 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
         try {
             proxyResponse.resetBuffer();
             proxyResponse.setHeader(HttpHeader.CONNECTION.asString(), "close");
-            sendJson(proxyResponse, status, message);
+            sendJson(proxyResponse, refused != null ? refused.status() : status, message);
         } finally {
             if (clientRequest.isAsyncStarted()) {
                 clientRequest.getAsyncContext().complete();

@@ -7,6 +7,8 @@ import org.cetusguard.audit.Exchange;
 import org.cetusguard.audit.Observer;
 import org.cetusguard.log.Log;
 import org.cetusguard.metrics.Metrics;
+import org.cetusguard.policy.ClientIdentity;
+import org.cetusguard.policy.Verdict;
 import org.eclipse.jetty.client.BytesRequestContent;
 import org.eclipse.jetty.client.HttpUpgrader;
 import org.eclipse.jetty.client.Result;
@@ -51,22 +53,36 @@ public final class HijackHandler extends Handler.Wrapper {
     @Override
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
         TunnelSupport tunnelSupport = request.getTunnelSupport();
-        if (tunnelSupport == null || !asksForTcpUpgrade(request.getHeaders())) {
+        if (tunnelSupport == null || !asksForTcpUpgrade(request.getHeaders()) || !hijacks(request.getHttpURI().getPath())) {
+            // Anything else that asks for an upgrade goes the ordinary way, where the upgrade headers are dropped.
             return super.handle(request, response, callback);
         }
         Exchange exchange = Exchange.of(request);
+        ClientIdentity identity = gate.needsIdentity() ? ClientIdentities.of(request) : null;
         RequestGate.Decision decision = gate.decide(request.getMethod(), request.getHttpURI().getPath(),
-                request.getHttpURI().getQuery(), Observer.clientOf(request), exchange);
+                request.getHttpURI().getQuery(), Observer.clientOf(request), exchange, identity);
         if (decision instanceof RequestGate.Refused refused) {
             sendJson(response, callback, refused.status(), refused.message());
             return true;
         }
-        String target = ((RequestGate.Allowed) decision).target();
+        RequestGate.Allowed allowed = (RequestGate.Allowed) decision;
         // The body must be consumed before the connection changes hands; it is small and bounded.
         Content.Source.asByteArrayAsync(request, MAX_BODY, new Promise.Invocable<>() {
             @Override
             public void succeeded(byte[] body) {
-                forward(request, response, callback, tunnelSupport.getEndPoint(), target, body);
+                if (allowed.policy().inspects(request.getMethod(), allowed.path())) {
+                    Verdict verdict = allowed.policy().check(request.getMethod(), allowed.path(), allowed.query(), body);
+                    if (!(verdict instanceof Verdict.Allow)) {
+                        int status = verdict instanceof Verdict.Rewrite ? 403 : verdict.status();
+                        String message = verdict instanceof Verdict.Rewrite ? "the container policy cannot rewrite an upgrading request" : verdict.message();
+                        if (exchange != null) {
+                            exchange.policyRefused(status, message);
+                        }
+                        sendJson(response, callback, status, message);
+                        return;
+                    }
+                }
+                forward(request, response, callback, tunnelSupport.getEndPoint(), allowed.target(), body);
             }
 
             @Override
@@ -75,6 +91,23 @@ public final class HijackHandler extends Handler.Wrapper {
             }
         });
         return true;
+    }
+
+    /**
+     * Only attach and exec start are hijacked streams in the Docker and libpod APIs. Any other path,
+     * whatever headers it carries, stays on the servlet, where the body policy reads what it must.
+     */
+    static boolean hijacks(String rawPath) {
+        if (rawPath == null) {
+            return false;
+        }
+        int slash = rawPath.lastIndexOf('/');
+        String last = rawPath.substring(slash + 1);
+        String parent = slash <= 0 ? "" : rawPath.substring(0, slash);
+        int parentSlash = parent.lastIndexOf('/');
+        String collection = parentSlash < 0 ? "" : parent.substring(0, parentSlash);
+        return (last.equals("attach") && (collection.endsWith("/containers")))
+                || (last.equals("start") && collection.endsWith("/exec"));
     }
 
     static boolean asksForTcpUpgrade(HttpFields headers) {

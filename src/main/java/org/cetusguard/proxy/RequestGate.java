@@ -2,47 +2,70 @@ package org.cetusguard.proxy;
 
 import org.cetusguard.audit.Exchange;
 import org.cetusguard.log.Log;
+import org.cetusguard.policy.ClientIdentity;
+import org.cetusguard.policy.ClientProfiles;
+import org.cetusguard.policy.ContainerPolicy;
+import org.cetusguard.policy.Profile;
 import org.cetusguard.rules.Rule;
 import org.cetusguard.rules.RuleSet;
 
 /**
- * The single decision point every request passes, plain or upgrading: canonicalise the target, then
- * ask the rules. What it returns for an allowed request is the only target the proxy forwards, so
- * the path that was checked is the path the daemon receives.
+ * The single decision point every request passes, plain or upgrading: canonicalise the target, pick
+ * the client's profile, then ask that profile's rules. What it returns for an allowed request is the
+ * only target the proxy forwards, so the path that was checked is the path the daemon receives; it
+ * also carries the profile's container policy, which the forwarding code applies to the body.
  */
 public final class RequestGate {
     /** What to do with one request. */
     public sealed interface Decision permits Allowed, Refused {
     }
 
-    /** Forward {@code target} (canonical encoded path plus the query) to the daemon; rule is null in audit-only mode. */
-    public record Allowed(String target, Rule rule) implements Decision {
+    /**
+     * Forward {@code target} (canonical encoded path plus the query) to the daemon, once the body passes
+     * {@code policy}. {@code path} is the decoded path the rules matched; {@code rule} is null in
+     * audit-only mode.
+     */
+    public record Allowed(String target, String path, String query, Rule rule, Profile profile) implements Decision {
+        public ContainerPolicy policy() {
+            return profile.policy();
+        }
     }
 
     /** Answer {@code status} with {@code message} and forward nothing. */
     public record Refused(int status, String message) implements Decision {
     }
 
-    private volatile RuleSet rules;
+    private volatile ClientProfiles profiles;
     private final boolean auditOnly;
 
+    /** One rule set for every client, no container policy. */
     public RequestGate(RuleSet rules) {
-        this(rules, false);
+        this(only(rules), false);
     }
 
     /** @param auditOnly learning mode: what the rules deny is forwarded anyway, and logged */
-    public RequestGate(RuleSet rules, boolean auditOnly) {
-        this.rules = rules;
+    public RequestGate(ClientProfiles profiles, boolean auditOnly) {
+        this.profiles = profiles;
         this.auditOnly = auditOnly;
     }
 
-    public RuleSet rules() {
-        return rules;
+    /** Whether decisions depend on who the client is (so its identity must be worked out). */
+    public boolean needsIdentity() {
+        return profiles.hasProfiles();
     }
 
-    /** Swaps the rules atomically; requests already decided keep their decision. */
+    /** Swaps rules and profiles atomically; requests already decided keep their decision. */
+    public void setProfiles(ClientProfiles profiles) {
+        this.profiles = profiles;
+    }
+
+    /** Replaces everything with one rule set for every client. */
     public void setRules(RuleSet rules) {
-        this.rules = rules;
+        setProfiles(only(rules));
+    }
+
+    private static ClientProfiles only(RuleSet rules) {
+        return ClientProfiles.only(new Profile("default", rules, ContainerPolicy.OFF, "rules"));
     }
 
     /**
@@ -51,11 +74,14 @@ public final class RequestGate {
      * @param client   the client's address, for the log
      */
     public Decision decide(String method, String rawPath, String rawQuery, String client) {
-        return decide(method, rawPath, rawQuery, client, null);
+        return decide(method, rawPath, rawQuery, client, null, null);
     }
 
-    /** The same, recording the decision on the request's {@link Exchange} (null when unobserved). */
-    public Decision decide(String method, String rawPath, String rawQuery, String client, Exchange exchange) {
+    /**
+     * The same, for the client with {@code identity} (null: the default profile), recording the
+     * decision on the request's {@link Exchange} (null when unobserved).
+     */
+    public Decision decide(String method, String rawPath, String rawQuery, String client, Exchange exchange, ClientIdentity identity) {
         CanonicalPath path;
         String query;
         try {
@@ -70,16 +96,18 @@ public final class RequestGate {
         }
         String encoded = path.encoded();
         String target = query == null ? encoded : encoded + "?" + query;
-        Rule rule = rules.firstMatch(method, path.decoded());
+        ClientProfiles current = profiles;
+        Profile profile = identity == null ? current.defaultProfile() : current.select(identity);
+        Rule rule = profile.rules().firstMatch(method, path.decoded());
         if (rule == null && auditOnly) {
             Log.warning("would deny request (audit only): " + method + " " + printable(path.decoded()) + " from " + client);
             if (exchange != null) {
                 exchange.decided(Exchange.Decision.WOULD_DENY, "rules", "-", path.decoded());
             }
-            return new Allowed(target, null);
+            return new Allowed(target, path.decoded(), query, null, profile);
         }
         if (rule == null) {
-            Log.warning("denied request: " + method + " " + printable(path.decoded()) + " from " + client);
+            Log.warning("denied request: " + method + " " + printable(path.decoded()) + " from " + client + profileNote(profile));
             if (exchange != null) {
                 exchange.decided(Exchange.Decision.DENY, "rules", "-", path.decoded());
             }
@@ -91,7 +119,11 @@ public final class RequestGate {
         if (exchange != null) {
             exchange.decided(Exchange.Decision.ALLOW, "-", rule.toString(), path.decoded());
         }
-        return new Allowed(target, rule);
+        return new Allowed(target, path.decoded(), query, rule, profile);
+    }
+
+    private static String profileNote(Profile profile) {
+        return profile.name().equals("default") ? "" : " (profile " + profile.name() + ")";
     }
 
     /** Control characters must not reach the log raw: a client could forge log lines with them. */

@@ -18,7 +18,7 @@ import org.cetusguard.proxy.Backend;
 import org.cetusguard.proxy.FilteringProxyServlet;
 import org.cetusguard.proxy.HijackHandler;
 import org.cetusguard.proxy.RequestGate;
-import org.cetusguard.rules.RuleSet;
+import org.cetusguard.policy.ClientProfiles;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.AbstractNetworkConnector;
@@ -59,12 +59,12 @@ public final class CetusGuardServer {
     private final Metrics metrics;
     private Connector metricsConnector;
 
-    public CetusGuardServer(Options options, RuleSet rules) throws StartupException {
-        this(options, rules, CONNECTION_IDLE_TIMEOUT_MS);
+    public CetusGuardServer(Options options, ClientProfiles profiles) throws StartupException {
+        this(options, profiles, CONNECTION_IDLE_TIMEOUT_MS);
     }
 
     /** With another idle timeout between requests: tests use a short one to prove streams outlive it. */
-    public CetusGuardServer(Options options, RuleSet rules, long connectionIdleTimeoutMs) throws StartupException {
+    public CetusGuardServer(Options options, ClientProfiles profiles, long connectionIdleTimeoutMs) throws StartupException {
         this.connectionIdleTimeoutMs = connectionIdleTimeoutMs;
         QueuedThreadPool threads = new QueuedThreadPool(64, 2);
         threads.setName("cetusguard");
@@ -78,7 +78,13 @@ public final class CetusGuardServer {
         Backend backend = new Backend(backendAddress, backendTls, threads);
         server.addBean(backend);
 
-        gate = new RequestGate(rules, options.auditOnly());
+        for (String listener : profiles.listeners()) {
+            if (!options.frontendAddrs().contains(listener)) {
+                throw new StartupException("the profiles file names listener " + listener
+                        + ", which is not a -frontend-addr (" + String.join(", ", options.frontendAddrs()) + ")");
+            }
+        }
+        gate = new RequestGate(profiles, options.auditOnly());
         if (options.auditOnly()) {
             Log.warning("audit-only mode: requests the rules deny are forwarded anyway and logged");
         }
@@ -98,7 +104,10 @@ public final class CetusGuardServer {
         for (String addr : options.frontendAddrs()) {
             Address address = parse(addr, "frontend");
             frontends.add(address);
-            server.addConnector(connector(address, frontendTls));
+            org.eclipse.jetty.server.AbstractConnector connector = connector(address, frontendTls);
+            // Profiles match the listener by this name, spelled exactly as given to -frontend-addr.
+            connector.setName(addr);
+            server.addConnector(connector);
         }
         if (prometheus != null) {
             Address address = parse(options.metricsAddr(), "metrics");
@@ -239,7 +248,7 @@ public final class CetusGuardServer {
         }
     }
 
-    private org.eclipse.jetty.server.Connector connector(Address address, SslContextFactory.Server tls) {
+    private org.eclipse.jetty.server.AbstractConnector connector(Address address, SslContextFactory.Server tls) {
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
         http.setSendXPoweredBy(false);

@@ -9,7 +9,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.util.Map;
 
-import org.cetusguard.MainAccess;
+import org.cetusguard.policy.ProfileLoader;
 import org.cetusguard.config.Options;
 import org.cetusguard.config.OptionsParser;
 import org.junit.jupiter.api.Test;
@@ -29,7 +29,7 @@ class BindFailureTest {
             String busyAddr = "tcp://127.0.0.1:" + busy.getLocalPort();
             Options options = OptionsParser.parse(new String[] {
                 "-frontend-addr", "tcp://127.0.0.1:" + free, "-frontend-addr", busyAddr}, Map.of());
-            CetusGuardServer server = new CetusGuardServer(options, MainAccess.loadRules(options));
+            CetusGuardServer server = new CetusGuardServer(options, ProfileLoader.load(options));
 
             StartupException e = assertThrows(StartupException.class, server::start);
             assertTrue(e.getMessage().startsWith("cannot listen on " + busyAddr + ": "), e.getMessage());

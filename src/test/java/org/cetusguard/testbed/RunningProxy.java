@@ -6,7 +6,8 @@ import java.util.Map;
 
 import org.cetusguard.config.Options;
 import org.cetusguard.config.OptionsParser;
-import org.cetusguard.rules.RuleSet;
+import org.cetusguard.policy.ClientProfiles;
+import org.cetusguard.policy.ProfileLoader;
 import org.cetusguard.server.CetusGuardServer;
 
 /** A CetusGuard started in this JVM from command-line arguments, exactly as Main would start it. */
@@ -28,7 +29,7 @@ public final class RunningProxy implements AutoCloseable {
     /** With a client-connection idle timeout of {@code idleTimeoutMs} (0 keeps the product's default). */
     public static RunningProxy start(Map<String, String> env, long idleTimeoutMs, String... args) throws Exception {
         Options options = OptionsParser.parse(args, env);
-        RuleSet rules = org.cetusguard.MainAccess.loadRules(options);
+        ClientProfiles rules = ProfileLoader.load(options);
         CetusGuardServer server = idleTimeoutMs > 0
                 ? new CetusGuardServer(options, rules, idleTimeoutMs)
                 : new CetusGuardServer(options, rules);
