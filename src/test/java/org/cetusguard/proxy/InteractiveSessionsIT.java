@@ -281,14 +281,18 @@ class InteractiveSessionsIT {
 
     // ---- TTY -----------------------------------------------------------------------------------
 
+    /**
+     * Shell function {@code w ROWS_COLS}: waits (at most 5 s) until the terminal has that size, leaving the last
+     * size seen in {@code $s}. "stty size" fails on a terminal of 0x0, which a TTY has until the first resize.
+     */
+    static final String WAIT_FOR_SIZE = "w() { i=0; while [ $i -lt 100 ]; do s=$(stty size 2>/dev/null); "
+            + "[ \"$s\" = \"$1\" ] && return 0; sleep 0.05; i=$((i+1)); done; return 1; }; ";
+
     @ParameterizedTest
     @EnumSource(Frontend.class)
     void execWithATerminalRunsInATtyAndFollowsResizes(Frontend kind) throws Exception {
         Endpoint endpoint = proxy(kind);
-        // Waits (at most 5 s) until the terminal has the given size; "stty size" fails on a 0x0 terminal.
-        String inner = "w() { i=0; while [ $i -lt 100 ]; do s=$(stty size 2>/dev/null); [ \"$s\" = \"$1\" ] && return 0; "
-                + "sleep 0.05; i=$((i+1)); done; return 1; }; "
-                + "w '45 123'; echo \"in=$(tty) size1=$s\"; w '50 100'; echo \"size2=$s\"";
+        String inner = WAIT_FOR_SIZE + "w '45 123'; echo \"in=$(tty) size1=$s\"; w '50 100'; echo \"size2=$s\"";
         String command = "echo \"outer=$(tty)\"; stty rows 45 cols 123; "
                 + dockerWord() + " exec -it " + LiveCli.sh(box, "sh", "-c", inner) + "; echo \"cli=$?\"";
         try (LiveCli cli = inTerminal(endpoint.dockerHost(), endpoint.env(), command)) {
@@ -334,10 +338,13 @@ class InteractiveSessionsIT {
     void runWithATerminalTakesTypedInput(Frontend kind) throws Exception {
         Endpoint endpoint = proxy(kind);
         String c = name("runit");
-        String command = dockerWord() + " run -it --rm " + LiveCli.sh("--name", c, "--network", "none", testbed.image(),
-                "sh", "-c", "echo \"ready on $(tty)\"; read x; echo \"got-$x\"") + "; echo \"cli=$?\"";
+        // The CLI resizes the container's terminal with POST /containers/{id}/resize.
+        String command = "stty rows 41 cols 99; " + dockerWord() + " run -it --rm " + LiveCli.sh("--name", c, "--network", "none",
+                testbed.image(), "sh", "-c", WAIT_FOR_SIZE + "w '41 99'; echo \"ready on $(tty) size=$s\"; read x; echo \"got-$x\"")
+                + "; echo \"cli=$?\"";
         try (LiveCli cli = inTerminal(endpoint.dockerHost(), endpoint.env(), command)) {
             assertTrue(cli.awaitStdout("ready on /dev/pts/", Duration.ofSeconds(20)), cli::toString);
+            assertTrue(cli.awaitStdout("size=41 99", Duration.ofSeconds(5)), cli::toString);
             cli.write("hello\r");
             assertTrue(cli.awaitExit(Duration.ofSeconds(20)), cli::toString);
             assertTrue(cli.stdoutText().contains("got-hello\r\n"), cli::toString);
