@@ -279,6 +279,18 @@ class InteractiveSessionsIT {
         assertEquals(md5(upload) + "  -", r.stdoutText().trim(), r::toString);
     }
 
+    @ParameterizedTest
+    @EnumSource(Frontend.class)
+    void aSlowReaderHoldsTheWriterBackAndAnEarlyExitEndsTheSession(Frontend kind) throws Exception {
+        // 16 MiB against a reader that starts late: more than every buffer on the way holds, so the CLI must wait.
+        byte[] upload = repeated("0123456789abcdef", 16 * 1024 * 1024);
+        CliResult late = docker(proxy(kind), upload, "exec", "-i", box, "sh", "-c", "sleep 1; wc -c").requireOk();
+        assertEquals(String.valueOf(upload.length), late.stdoutText().trim(), late::toString);
+        // The container side ends while the client is still sending: the session must end all the same.
+        CliResult early = docker(proxy(kind), repeated("y\n", 4 * 1024 * 1024), "exec", "-i", box, "head", "-n", "1").requireOk();
+        assertEquals("y\n", early.stdoutText(), early::toString);
+    }
+
     // ---- TTY -----------------------------------------------------------------------------------
 
     /**
