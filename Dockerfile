@@ -117,7 +117,9 @@ RUN set -eu; \
     /opt/java/bin/java ${JVM_OPTIONS} -Xshare:on @/opt/cetusguard/java.args -Xlog:cds=warning -version
 
 # What a runtime FROM scratch needs besides: the shared libraries the JVM links against (and the
-# copyright files of the packages they come from), a user, name-service configuration, and /tmp.
+# copyright files of the packages they come from), a user, name-service configuration, /tmp, and
+# /run/cetusguard: the place for a Unix-socket frontend (mount a volume there to share the socket;
+# a new volume takes the directory's owner, uid 10001, and mode 0750 from the image).
 RUN set -eu; \
     mkdir -p /rootfs/opt /rootfs/etc /rootfs/tmp; \
     cp -a /opt/java /opt/cetusguard /rootfs/opt/; \
@@ -130,6 +132,7 @@ RUN set -eu; \
       mkdir -p "/rootfs/usr/share/doc/$pkg"; cp -L "/usr/share/doc/$pkg/copyright" "/rootfs/usr/share/doc/$pkg/"; \
     done </tmp/libs; \
     chmod 1777 /rootfs/tmp; \
+    mkdir -p /rootfs/run/cetusguard; chown 10001:10001 /rootfs/run/cetusguard; chmod 0750 /rootfs/run/cetusguard; \
     printf 'root:x:0:0:root:/root:/sbin/nologin\ncetusguard:x:10001:10001:CetusGuard:/nonexistent:/sbin/nologin\n' >/rootfs/etc/passwd; \
     printf 'root:x:0:\ncetusguard:x:10001:\n' >/rootfs/etc/group; \
     printf 'hosts: files dns\n' >/rootfs/etc/nsswitch.conf
