@@ -77,9 +77,9 @@ else
       || die "cannot install debootstrap"
   fi
   mirror="${DEBIAN_MIRROR:-$(find_mirror "$SUITE")}"
-  mirror="${mirror:-http://deb.debian.org/debian}"
+  [ -n "$mirror" ] || die "no Debian mirror for $SUITE in /etc/apt/sources.list{,.d}: set DEBIAN_MIRROR"
   security="${DEBIAN_SECURITY_MIRROR:-$(find_mirror "$SUITE-security")}"
-  security="${security:-http://deb.debian.org/debian-security}"
+  [ -n "$security" ] || log "no $SUITE-security mirror found (DEBIAN_SECURITY_MIRROR): the base gets no security suite"
   rootfs="$(mktemp -d /tmp/cg-img-rootfs.XXXXXX)"
   trap 'rm -rf "$rootfs"' EXIT
   log "debootstrap --variant=minbase $SUITE from $mirror (about 30 s)"
@@ -89,11 +89,11 @@ else
   rm -f "$rootfs.log"
   # Updates and security fixes too, so the build stage's `apt-get upgrade` patches the libraries
   # that end up in the image.
-  cat >"$rootfs/etc/apt/sources.list" <<SOURCES
-deb $mirror $SUITE main
-deb $mirror $SUITE-updates main
-deb $security $SUITE-security main
-SOURCES
+  {
+    echo "deb $mirror $SUITE main"
+    echo "deb $mirror $SUITE-updates main"
+    if [ -n "$security" ]; then echo "deb $security $SUITE-security main"; fi
+  } >"$rootfs/etc/apt/sources.list"
   rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
   tar --numeric-owner -C "$rootfs" -c . \
     | "$DOCKER" import --change 'CMD ["/bin/bash"]' \
