@@ -19,9 +19,10 @@ ARG BASE_IMAGE=docker.io/library/debian:bookworm-slim
 # JVM flags for a 64 MiB container: those of bin/cetusguard (Serial GC, C1 only, small stacks and
 # code cache), with these differences, measured on the real daemon (examples/run-image.sh):
 # - -Xmx24m instead of 32m: the proxy's private memory grows with the heap under bursts of
-#   parallel clients (48 at once: ~62 MiB peak with 32m, ~55 with 24m; the health check adds
-#   ~8 MiB), and at 64 MiB the kernel OOM-kills the JVM before a 32m heap is full. 100 parallel
-#   clients need a live heap of ~13 MiB; more than that wants a larger limit and -Xmx;
+#   parallel clients. Measured at 64 MiB with a health probe every second and 8 bursts of 48
+#   parallel docker commands: OOM-killed by the kernel with 32m (at the 3rd burst), unharmed with
+#   24m (cgroup peak 63 MiB, page cache included). 100 parallel clients keep ~13 MiB of heap
+#   live, which 16m cannot hold; heavier use wants a larger memory limit and -Xmx;
 # - -XX:-UsePerfData: no hsperfdata file (the root file system is read-only);
 # - -XX:ArchiveRelocationMode=0 (JDK 17's original default): map the class-data archives where
 #   they were made. At a random address (the default of current JDK 17 updates) the JVM patches
