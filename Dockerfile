@@ -1,0 +1,181 @@
+# CetusGuard for the JVM: container image.
+#
+# Made from the release tarball, so build that first, then the image:
+#
+#   mvn -B package -DskipTests          # -> target/cetusguard-<version>.tar.gz (+ .sha256)
+#   docker build --build-arg VERSION=<version> -t cetusguard .
+#
+# (examples/build-image.sh does both, and makes a Debian base image with debootstrap where no
+# registry is reachable.) The build stage needs the network for apt (the JDK that runs jlink).
+#
+# The runtime stage is FROM scratch: a jlink'd Java runtime with only the modules the proxy
+# needs, the C libraries that runtime links against, the application, and no shell. It runs as
+# uid/gid 10001; give it the Docker socket's group with `--group-add <gid of the socket>`.
+# It works with a read-only root file system, all capabilities dropped, no-new-privileges and
+# 64 MiB of memory (see examples/run-image.sh and examples/compose/).
+
+ARG BASE_IMAGE=docker.io/library/debian:bookworm-slim
+
+# JVM flags for a 64 MiB container: those of bin/cetusguard (Serial GC, C1 only, small stacks and
+# code cache), with these differences, measured on the real daemon (examples/run-image.sh):
+# - -Xmx24m instead of 32m: the proxy's private memory grows with the heap under bursts of
+#   parallel clients. Measured at 64 MiB with a health probe every second and 8 bursts of 48
+#   parallel docker commands: OOM-killed by the kernel with 32m (at the 3rd burst), unharmed with
+#   24m (cgroup peak 63 MiB, page cache included). 100 parallel clients keep ~13 MiB of heap
+#   live, which 16m cannot hold; heavier use wants a larger memory limit and -Xmx;
+# - -XX:-UsePerfData: no hsperfdata file (the root file system is read-only);
+# - -XX:ArchiveRelocationMode=0 (JDK 17's original default): map the class-data archives where
+#   they were made. At a random address (the default of current JDK 17 updates) the JVM patches
+#   every pointer in them, which turns ~20 MiB of clean, shared, file-backed pages into private
+#   memory; mapped in place, the proxy needs ~10 MiB less and the health check's JVM shares the
+#   JDK's archive with it. The price: class metadata at a predictable address (address-space
+#   randomisation does not cover it).
+# The image sets them as JDK_JAVA_OPTIONS (replace it to change them, e.g. a larger -Xmx with a
+# larger memory limit); the class-data archive below is made with them.
+ARG JVM_OPTIONS="-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss256k -Xms8m -Xmx24m -XX:MaxMetaspaceSize=48m -XX:ReservedCodeCacheSize=16m -XX:MaxDirectMemorySize=16m -XX:+ExitOnOutOfMemoryError -XX:-UsePerfData -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0"
+
+# ---------------------------------------------------------------------------------------------
+FROM ${BASE_IMAGE} AS build
+
+ENV DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8
+
+# A JDK for jdeps/jlink/javac. `upgrade` too: the C libraries copied into the image come from here.
+# (debian:*-slim drops /usr/share/man, where the JDK's postinst puts its alternatives' man links.)
+RUN mkdir -p /usr/share/man/man1 \
+ && apt-get update \
+ && apt-get upgrade -y \
+ && apt-get install -y --no-install-recommends openjdk-17-jdk-headless \
+ && rm -rf /var/lib/apt/lists/*
+
+# (Declared after the JDK layer, so that a new version or new flags do not reinstall the JDK.)
+ARG VERSION
+ARG JVM_OPTIONS
+
+COPY target/cetusguard-*.tar.gz* /dist/
+COPY docker/ /src/docker/
+
+# Everything is assembled at the paths it has in the image (/opt/cetusguard, /opt/java): the
+# class-data archive made below records them.
+
+# The application, from the release tarball; its checksum is checked first.
+RUN set -eu; \
+    test -n "${VERSION}" || { echo "pass --build-arg VERSION=<project version> (see pom.xml)" >&2; exit 1; }; \
+    cd /dist; \
+    test -f "cetusguard-${VERSION}.tar.gz" || { echo "no target/cetusguard-${VERSION}.tar.gz: run 'mvn package' first" >&2; exit 1; }; \
+    if [ -f "cetusguard-${VERSION}.tar.gz.sha256" ]; then sha256sum -c "cetusguard-${VERSION}.tar.gz.sha256"; fi; \
+    tar -xzf "cetusguard-${VERSION}.tar.gz" -C /opt --no-same-owner; \
+    mv "/opt/cetusguard-${VERSION}" /opt/cetusguard; \
+    chmod -R a+rX,go-w /opt/cetusguard
+
+# The health check class: from the application jar once it holds it, compiled here until then.
+RUN set -eu; \
+    if ! jar tf /opt/cetusguard/lib/cetusguard.jar | grep -qx 'org/cetusguard/Healthcheck.class'; then \
+      mkdir -p /opt/cetusguard/healthcheck; \
+      javac --release 17 -d /opt/cetusguard/healthcheck /src/docker/Healthcheck.java; \
+    fi
+
+# The Java runtime. jdeps lists what the jars can use; three of those modules serve only Jetty
+# features the proxy never loads (JDBC/JNDI login and session stores: java.sql; SPNEGO:
+# java.security.jgss; AWT/ImageIO leak preventers and a java.beans cleaner: java.desktop, which
+# would also drag in X11/font/sound libraries), so they are left out. jdk.crypto.ec is added: the
+# SunEC provider (TLS with EC keys and ECDHE) is a service jdeps cannot see (part of java.base
+# from JDK 22 on). The CDS archive of the JDK's classes makes start-up faster and smaller (the
+# archive for heaps without compressed oops, > 32 GiB, is dropped). Debian's JDK carries no native
+# debug symbols, so --strip-debug (which needs objcopy) would gain nothing.
+RUN set -eu; \
+    modules="$(jdeps --print-module-deps --ignore-missing-deps --multi-release 17 /opt/cetusguard/lib/*.jar \
+      | tr ',' '\n' | grep -vx -e java.desktop -e java.sql -e java.security.jgss | paste -sd, -),jdk.crypto.ec"; \
+    case "${modules}" in java.base,*) echo "modules: ${modules}" ;; *) echo "jdeps failed" >&2; exit 1 ;; esac; \
+    jlink --add-modules "${modules}" \
+          --compress=2 --no-header-files --no-man-pages --strip-java-debug-attributes \
+          --generate-cds-archive \
+          --output /opt/java; \
+    rm /opt/java/lib/server/classes_nocoops.jsa; \
+    cd /opt/java/lib/security; \
+    for f in *; do if [ -L "$f" ]; then cp --remove-destination -L "$(readlink -f "$f")" "$f"; fi; done; \
+    /opt/java/bin/java --list-modules
+
+# A class-data archive of the application's classes (AppCDS), made by a training run: start the
+# proxy on a Unix socket (no daemon behind it), send it a few requests, stop it. The JVM then
+# maps those classes from the file instead of parsing the jars: faster start-up and about 5 MiB
+# less private memory. It needs the exact class path it was made with, in this order, hence the
+# argument file the entry point reads (the JVM ignores the archive, with a warning, if it does
+# not match: nothing breaks).
+RUN set -eu; \
+    cp="/opt/cetusguard/lib/cetusguard.jar$(ls /opt/cetusguard/lib/*.jar | grep -v '/cetusguard.jar$' | LC_ALL=C sort | sed 's/^/:/' | tr -d '\n')"; \
+    printf -- '-cp %s\n-XX:SharedArchiveFile=/opt/cetusguard/cetusguard.jsa\n' "$cp" >/opt/cetusguard/java.args; \
+    /opt/java/bin/java ${JVM_OPTIONS} -XX:ArchiveClassesAtExit=/opt/cetusguard/cetusguard.jsa -cp "$cp" \
+      org.cetusguard.Main -log-level 3 -frontend-addr unix:///tmp/training.sock -backend-addr unix:///tmp/no-daemon.sock \
+      -rules 'GET,HEAD,POST %API_PREFIX_CONTAINERS%(/.*)?' & \
+    pid=$!; \
+    i=0; while [ ! -S /tmp/training.sock ] && [ "$i" -lt 300 ]; do sleep 0.1; i=$((i + 1)); done; \
+    for i in 1 2 3; do \
+      /opt/java/bin/java -cp /opt/cetusguard/lib/cetusguard.jar:/opt/cetusguard/healthcheck org.cetusguard.Healthcheck unix:///tmp/training.sock || true; \
+    done; \
+    kill -TERM "$pid"; wait "$pid" || true; \
+    test -s /opt/cetusguard/cetusguard.jsa; \
+    chmod 0444 /opt/cetusguard/cetusguard.jsa; \
+    /opt/java/bin/java ${JVM_OPTIONS} -Xshare:on @/opt/cetusguard/java.args -Xlog:cds=warning -version
+
+# What a runtime FROM scratch needs besides: the shared libraries the JVM links against (and the
+# copyright files of the packages they come from), a user, name-service configuration, /tmp, and
+# /run/cetusguard: the place for a Unix-socket frontend (mount a volume there to share the socket;
+# a new volume takes the directory's owner, uid 10001, and mode 0750 from the image).
+RUN set -eu; \
+    mkdir -p /rootfs/opt /rootfs/etc /rootfs/tmp; \
+    cp -a /opt/java /opt/cetusguard /rootfs/opt/; \
+    for f in /opt/java/bin/java $(find /opt/java/lib -name '*.so'); do ldd "$f"; done \
+      | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | grep -v '^/opt/' | sort -u >/tmp/libs; \
+    while read -r lib; do echo "library: $lib"; cp --parents -L "$lib" /rootfs/; done </tmp/libs; \
+    while read -r lib; do \
+      pkg="$(dpkg -S "$lib" 2>/dev/null || dpkg -S "/usr$lib" 2>/dev/null || dpkg -S "$(readlink -f "$lib")")"; \
+      pkg="${pkg%%:*}"; \
+      mkdir -p "/rootfs/usr/share/doc/$pkg"; cp -L "/usr/share/doc/$pkg/copyright" "/rootfs/usr/share/doc/$pkg/"; \
+    done </tmp/libs; \
+    chmod 1777 /rootfs/tmp; \
+    mkdir -p /rootfs/run/cetusguard; chown 10001:10001 /rootfs/run/cetusguard; chmod 0750 /rootfs/run/cetusguard; \
+    printf 'root:x:0:0:root:/root:/sbin/nologin\ncetusguard:x:10001:10001:CetusGuard:/nonexistent:/sbin/nologin\n' >/rootfs/etc/passwd; \
+    printf 'root:x:0:\ncetusguard:x:10001:\n' >/rootfs/etc/group; \
+    printf 'hosts: files dns\n' >/rootfs/etc/nsswitch.conf
+
+# ---------------------------------------------------------------------------------------------
+FROM scratch
+
+ARG VERSION
+ARG REVISION=unknown
+ARG CREATED=unknown
+ARG JVM_OPTIONS
+
+COPY --from=build /rootfs/ /
+
+# The runtime starts with only what was copied, and the class-data archive matches (-Xshare:on
+# fails otherwise). Exec form: there is no shell.
+RUN ["/opt/java/bin/java", "-Xshare:on", "@/opt/cetusguard/java.args", "-version"]
+
+# JDK_JAVA_OPTIONS: set it to replace the JVM flags (the launcher prints them once at start-up,
+# "NOTE: Picked up JDK_JAVA_OPTIONS"). Give the heap more room (-Xmx) with a larger memory limit.
+ENV PATH=/opt/java/bin \
+    LANG=C.UTF-8 \
+    MALLOC_ARENA_MAX=2 \
+    JDK_JAVA_OPTIONS="${JVM_OPTIONS}" \
+    CETUSGUARD_FRONTEND_ADDR=tcp://:2375
+
+USER 10001:10001
+WORKDIR /opt/cetusguard
+EXPOSE 2375
+
+# GET /_ping on the frontend (CETUSGUARD_FRONTEND_ADDR; when the frontend is set on the command
+# line instead, override this with the address as last argument), exit 0 on a 200. A second,
+# small JVM, not a shell: interpreted only (-Xint), ~0.4 s and ~8 MiB of private memory a probe.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 \
+  CMD ["/opt/java/bin/java", "-Xint", "-Xms4m", "-Xmx8m", "-cp", "/opt/cetusguard/lib/cetusguard.jar:/opt/cetusguard/healthcheck", "org.cetusguard.Healthcheck"]
+
+ENTRYPOINT ["/opt/java/bin/java", "@/opt/cetusguard/java.args", "org.cetusguard.Main"]
+
+LABEL org.opencontainers.image.title="CetusGuard for the JVM" \
+      org.opencontainers.image.description="A firewall for the Docker Engine API: a drop-in replacement for the Go CetusGuard." \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.created="${CREATED}" \
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.base.name="scratch"
