@@ -67,13 +67,6 @@ RUN set -eu; \
     mv "/opt/cetusguard-${VERSION}" /opt/cetusguard; \
     chmod -R a+rX,go-w /opt/cetusguard
 
-# The health check class: from the application jar once it holds it, compiled here until then.
-RUN set -eu; \
-    if ! jar tf /opt/cetusguard/lib/cetusguard.jar | grep -qx 'org/cetusguard/Healthcheck.class'; then \
-      mkdir -p /opt/cetusguard/healthcheck; \
-      javac --release 17 -d /opt/cetusguard/healthcheck /src/docker/Healthcheck.java; \
-    fi
-
 # The Java runtime. jdeps lists what the jars can use; three of those modules serve only Jetty
 # features the proxy never loads (JDBC/JNDI login and session stores: java.sql; SPNEGO:
 # java.security.jgss; AWT/ImageIO leak preventers and a java.beans cleaner: java.desktop, which
@@ -110,7 +103,7 @@ RUN set -eu; \
     pid=$!; \
     i=0; while [ ! -S /tmp/training.sock ] && [ "$i" -lt 300 ]; do sleep 0.1; i=$((i + 1)); done; \
     for i in 1 2 3; do \
-      /opt/java/bin/java -cp /opt/cetusguard/lib/cetusguard.jar:/opt/cetusguard/healthcheck org.cetusguard.Healthcheck unix:///tmp/training.sock || true; \
+      /opt/java/bin/java -cp /opt/cetusguard/lib/cetusguard.jar org.cetusguard.Main healthcheck -frontend-addr unix:///tmp/training.sock || true; \
     done; \
     kill -TERM "$pid"; wait "$pid" || true; \
     test -s /opt/cetusguard/cetusguard.jsa; \
@@ -164,11 +157,11 @@ USER 10001:10001
 WORKDIR /opt/cetusguard
 EXPOSE 2375
 
-# GET /_ping on the frontend (CETUSGUARD_FRONTEND_ADDR; when the frontend is set on the command
-# line instead, override this with the address as last argument), exit 0 on a 200. A second,
-# small JVM, not a shell: interpreted only (-Xint), ~0.4 s and ~8 MiB of private memory a probe.
+# `cetusguard healthcheck`: GET /_ping through the frontend (CETUSGUARD_FRONTEND_ADDR; when the
+# frontend is set on the command line instead, override this with -frontend-addr ADDR appended),
+# exit 0 on a 200. A second, small JVM, not a shell: interpreted only (-Xint), plain JDK sockets.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 \
-  CMD ["/opt/java/bin/java", "-Xint", "-Xms4m", "-Xmx8m", "-cp", "/opt/cetusguard/lib/cetusguard.jar:/opt/cetusguard/healthcheck", "org.cetusguard.Healthcheck"]
+  CMD ["/opt/java/bin/java", "-Xint", "-Xms4m", "-Xmx8m", "-XX:-UsePerfData", "-cp", "/opt/cetusguard/lib/cetusguard.jar", "org.cetusguard.Main", "healthcheck"]
 
 ENTRYPOINT ["/opt/java/bin/java", "@/opt/cetusguard/java.args", "org.cetusguard.Main"]
 

@@ -170,12 +170,12 @@ expect_denied "socket: docker run" "$U" run --rm --network none "$CLIENT_IMAGE" 
 # A container client on the volume, no network: the image's own Java health check as the client.
 out="$(direct run --rm --network none --read-only --cap-drop ALL --user 20000:20000 --group-add 10001 \
         -v "${P}_cetusguard-socket:/run/cetusguard:ro" --entrypoint /opt/java/bin/java "$CETUSGUARD_IMAGE" \
-        -Xint -cp /opt/cetusguard/lib/cetusguard.jar:/opt/cetusguard/healthcheck org.cetusguard.Healthcheck \
+        -Xint -cp /opt/cetusguard/lib/cetusguard.jar org.cetusguard.Main healthcheck -frontend-addr \
         unix:///run/cetusguard/docker.sock 2>&1)" || fail "container client on the socket volume: $out"
 log "ok: container client (uid 20000, group 10001, network none): ${out##*$'\n'}"
 if out="$(direct run --rm --network none --user 20000:20000 -v "${P}_cetusguard-socket:/run/cetusguard:ro" \
           --entrypoint /opt/java/bin/java "$CETUSGUARD_IMAGE" -Xint \
-          -cp /opt/cetusguard/lib/cetusguard.jar:/opt/cetusguard/healthcheck org.cetusguard.Healthcheck \
+          -cp /opt/cetusguard/lib/cetusguard.jar org.cetusguard.Main healthcheck -frontend-addr \
           unix:///run/cetusguard/docker.sock 2>&1)"; then
   fail "a client without group 10001 reached the socket: $out"
 fi
