@@ -52,7 +52,6 @@ ARG VERSION
 ARG JVM_OPTIONS
 
 COPY target/cetusguard-*.tar.gz* /dist/
-COPY docker/ /src/docker/
 
 # Everything is assembled at the paths it has in the image (/opt/cetusguard, /opt/java): the
 # class-data archive made below records them.

@@ -51,6 +51,8 @@ public final class CetusGuardServer {
     static final long STOP_TIMEOUT_MS = 10_000;
     /** Idle time allowed between requests on a keep-alive client connection (the Go original's 90 s). */
     static final long CONNECTION_IDLE_TIMEOUT_MS = 90_000;
+    /** Worker threads, shared by the frontends and the backend client. */
+    static final int MAX_THREADS = 20;
 
     private final Server server;
     private final RequestGate gate;
@@ -66,7 +68,10 @@ public final class CetusGuardServer {
     /** With another idle timeout between requests: tests use a short one to prove streams outlive it. */
     public CetusGuardServer(Options options, ClientProfiles profiles, long connectionIdleTimeoutMs) throws StartupException {
         this.connectionIdleTimeoutMs = connectionIdleTimeoutMs;
-        QueuedThreadPool threads = new QueuedThreadPool(64, 2);
+        // Every request and stream is asynchronous, so a few threads serve many clients; each thread
+        // costs a stack and malloc arenas that a 64 MiB container cannot spare (measured: 53-74
+        // threads under bursts with 64 here, and an OOM kill).
+        QueuedThreadPool threads = new QueuedThreadPool(MAX_THREADS, 2);
         threads.setName("cetusguard");
         server = new Server(threads);
         server.setStopTimeout(STOP_TIMEOUT_MS);
