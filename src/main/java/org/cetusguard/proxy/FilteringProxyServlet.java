@@ -1,6 +1,7 @@
 package org.cetusguard.proxy;
 
 import java.io.IOException;
+import java.util.concurrent.TimeoutException;
 
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -97,9 +98,27 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
         }
     }
 
+    /**
+     * The client's own request body broke off or was malformed (a bad chunk, an early end, a stall):
+     * its fault, answered 400 (408 for a stall), not Jetty's default 500. The request already started at
+     * the daemon, if any, is aborted by the caller.
+     */
+    @Override
+    protected int clientRequestStatus(Throwable failure) {
+        return failure instanceof TimeoutException ? HttpStatus.REQUEST_TIMEOUT_408 : HttpStatus.BAD_REQUEST_400;
+    }
+
+    @Override
+    protected void onClientRequestFailure(HttpServletRequest clientRequest, Request proxyRequest, HttpServletResponse proxyResponse, Throwable failure) {
+        Log.warning("bad request body: " + clientRequest.getMethod() + " " + RequestGate.printable(clientRequest.getRequestURI())
+                + " from " + clientAddress(clientRequest) + ": " + failure);
+        super.onClientRequestFailure(clientRequest, proxyRequest, proxyResponse, failure);
+    }
+
     @Override
     protected void onProxyResponseFailure(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Response serverResponse, Throwable failure) {
-        if (serverResponse == null || !proxyResponse.isCommitted()) {
+        boolean clientsFault = HttpStatus.isClientError(proxyResponse.getStatus());
+        if (!clientsFault && (serverResponse == null || !proxyResponse.isCommitted())) {
             Log.error("backend request failed: " + clientRequest.getMethod() + " " + clientRequest.getRequestURI() + ": " + failure);
         }
         super.onProxyResponseFailure(clientRequest, proxyResponse, serverResponse, failure);
@@ -115,6 +134,8 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
         String message = switch (status) {
             case HttpStatus.BAD_GATEWAY_502 -> "CetusGuard cannot reach the Docker daemon";
             case HttpStatus.GATEWAY_TIMEOUT_504 -> "the Docker daemon did not answer in time";
+            case HttpStatus.BAD_REQUEST_400 -> "bad request: malformed or incomplete request body";
+            case HttpStatus.REQUEST_TIMEOUT_408 -> "request body not received in time";
             default -> "CetusGuard proxy error";
         };
         try {

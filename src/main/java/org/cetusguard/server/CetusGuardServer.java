@@ -30,7 +30,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * Assembles the proxy: one connector per frontend address, the handler chain
- * (graceful stop → streaming idle timeout → hijack → proxy servlet) and the shared backend client.
+ * (graceful stop → transfer-coding check → streaming idle timeout → hijack → proxy servlet) and the
+ * shared backend client.
  */
 public final class CetusGuardServer {
     /** How long a stop waits for requests in flight, as the Go original. */
@@ -69,7 +70,8 @@ public final class CetusGuardServer {
         proxy.setAsyncSupported(true);
         context.addServlet(proxy, "/*");
         context.setErrorHandler(new JsonErrorHandler());
-        server.setHandler(new GracefulHandler(new StreamingIdleTimeout(new HijackHandler(gate, backend, context))));
+        server.setHandler(new GracefulHandler(new TransferCodingCheck(
+                new StreamingIdleTimeout(new HijackHandler(gate, backend, context)))));
 
         SslContextFactory.Server frontendTls = frontendTls(options);
         for (String addr : options.frontendAddrs()) {
