@@ -10,6 +10,7 @@ import java.util.Objects;
  * @param logLevel syslog level, always within 0..7
  * @param version -version was given: print the version and exit
  * @param help -h/-help was given: print the usage and exit
+ * @param maxConnections client connections served at once over all frontends, always at least 1
  */
 public record Options(
         String backendAddr,
@@ -25,10 +26,13 @@ public record Options(
         List<String> rules,
         List<String> rulesFiles,
         boolean version,
-        boolean help) {
+        boolean help,
+        int maxConnections) {
 
     public static final int MIN_LOG_LEVEL = 0;
     public static final int MAX_LOG_LEVEL = 7;
+    /** Far above what the tools this proxy fronts open, far below what exhausts a small container's memory. */
+    public static final int DEFAULT_MAX_CONNECTIONS = 1024;
 
     public Options {
         Objects.requireNonNull(backendAddr, "backendAddr");
@@ -42,6 +46,19 @@ public record Options(
         rules = List.copyOf(rules);
         rulesFiles = List.copyOf(rulesFiles);
         logLevel = clampLogLevel(logLevel);
+        if (maxConnections < 1) {
+            throw new IllegalArgumentException("maxConnections must be at least 1: " + maxConnections);
+        }
+    }
+
+    /** With the default connection limit. */
+    public Options(String backendAddr, String backendTlsCacert, String backendTlsCert, String backendTlsKey,
+                   List<String> frontendAddrs, String frontendTlsCacert, String frontendTlsCert, String frontendTlsKey,
+                   int logLevel, boolean noBuiltinRules, List<String> rules, List<String> rulesFiles, boolean version,
+                   boolean help) {
+        this(backendAddr, backendTlsCacert, backendTlsCert, backendTlsKey, frontendAddrs, frontendTlsCacert,
+                frontendTlsCert, frontendTlsKey, logLevel, noBuiltinRules, rules, rulesFiles, version, help,
+                DEFAULT_MAX_CONNECTIONS);
     }
 
     /** The original clamps rather than rejects (e.g. -log-level=99 means debug). */

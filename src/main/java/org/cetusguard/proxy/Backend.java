@@ -2,6 +2,8 @@ package org.cetusguard.proxy;
 
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.cetusguard.config.Address;
 import org.eclipse.jetty.client.HttpClient;
@@ -16,6 +18,7 @@ import org.eclipse.jetty.io.ClientConnector;
 import org.eclipse.jetty.io.Transport;
 import org.eclipse.jetty.util.component.ContainerLifeCycle;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.Scheduler;
 
 /**
  * The one HTTP client that talks to the daemon, shared by the proxy servlet and the hijack handler so
@@ -30,12 +33,28 @@ public final class Backend extends ContainerLifeCycle {
      * are legitimately quiet for long stretches; this only reaps sessions whose peer vanished.
      */
     public static final long STREAM_IDLE_TIMEOUT_MS = TimeUnit.HOURS.toMillis(12);
+    /**
+     * How long the daemon may take to send the response headers once it has the whole request. Streams
+     * (`/events`, `logs -f`, `wait`, attach, pull and build progress) get their headers at once, so this
+     * only bounds calls that answer when their work is done: `stop?t=N` (N plus the kill), commit,
+     * prune and `system df` on a large host. Ten minutes is far above what those take for the tools
+     * this proxy fronts, and it bounds how long a hung daemon holds a client connection that nobody
+     * reads any more (a client that gives up is not noticed while no byte flows).
+     */
+    public static final long RESPONSE_HEADERS_TIMEOUT_MS = TimeUnit.MINUTES.toMillis(10);
 
     private final HttpClient client;
     private final Transport transport;
     private final String origin;
+    private final long responseHeadersTimeoutMs;
 
     public Backend(Address address, SslContextFactory.Client tls, Executor executor) {
+        this(address, tls, executor, RESPONSE_HEADERS_TIMEOUT_MS);
+    }
+
+    /** With another response-headers timeout: tests use a short one. */
+    public Backend(Address address, SslContextFactory.Client tls, Executor executor, long responseHeadersTimeoutMs) {
+        this.responseHeadersTimeoutMs = responseHeadersTimeoutMs;
         ClientConnector connector = new ClientConnector();
         connector.setSelectors(1);
         connector.setConnectTimeout(java.time.Duration.ofSeconds(30));
@@ -82,11 +101,28 @@ public final class Backend extends ContainerLifeCycle {
         return origin + target;
     }
 
-    /** Points a request at the daemon's transport and gives it the streaming idle timeout. */
+    /**
+     * Points a request at the daemon's transport and gives it the streaming idle timeout and the
+     * response-headers timeout (counted from the end of the request body, so slow uploads do not count).
+     * A request aborted by the latter fails with a TimeoutException, which the proxy answers 504.
+     */
     public Request prepare(Request request) {
         if (transport != null) {
             request.transport(transport);
         }
+        AtomicReference<Scheduler.Task> deadline = new AtomicReference<>();
+        Runnable cancel = () -> {
+            Scheduler.Task task = deadline.getAndSet(null);
+            if (task != null) {
+                task.cancel();
+            }
+        };
+        request.onRequestSuccess(sent -> deadline.set(client.getScheduler().schedule(
+                () -> sent.abort(new TimeoutException("no response headers from the daemon within "
+                        + responseHeadersTimeoutMs + " ms")),
+                responseHeadersTimeoutMs, TimeUnit.MILLISECONDS)));
+        request.onResponseBegin(response -> cancel.run());
+        request.onComplete(result -> cancel.run());
         return request.idleTimeout(STREAM_IDLE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
     }
 

@@ -167,7 +167,11 @@ public final class HijackHandler extends Handler.Wrapper {
                 response.write(true, null, callback);
             } else if (!response.isCommitted()) {
                 Log.error("backend request failed: " + result.getFailure());
-                sendJson(response, callback, HttpStatus.BAD_GATEWAY_502, "CetusGuard cannot reach the Docker daemon");
+                if (result.getFailure() instanceof java.util.concurrent.TimeoutException) {
+                    sendJson(response, callback, HttpStatus.GATEWAY_TIMEOUT_504, "the Docker daemon did not answer in time");
+                } else {
+                    sendJson(response, callback, HttpStatus.BAD_GATEWAY_502, "CetusGuard cannot reach the Docker daemon");
+                }
             } else {
                 callback.failed(result.getFailure());
             }

@@ -18,7 +18,7 @@ import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.AbstractNetworkConnector;
 import org.eclipse.jetty.server.ConnectionFactory;
 import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
@@ -38,29 +38,57 @@ public final class CetusGuardServer {
     static final long STOP_TIMEOUT_MS = 10_000;
     /** Idle time allowed between requests on a keep-alive client connection (the Go original's 90 s). */
     static final long CONNECTION_IDLE_TIMEOUT_MS = 90_000;
+    /**
+     * Connections the kernel queues while the proxy does not accept (a burst, or -max-connections
+     * reached). Java's default is 50, past which clients are refused or left retrying their SYN; Go
+     * listens with the system's maximum. The kernel caps it at net.core.somaxconn.
+     */
+    static final int ACCEPT_QUEUE = 1024;
+    /** Time allowed for a request line and headers once their first byte is in (the Go original's 10 s). */
+    static final long REQUEST_HEADERS_TIMEOUT_MS = 10_000;
+
+    /**
+     * The time limits on both sides; tests shorten them to prove what each one does.
+     *
+     * @param clientIdleMs       a client connection waiting for its next request, or sending its body
+     * @param requestHeadersMs   a client sending the line and headers of a request
+     * @param daemonHeadersMs    the daemon answering with its response headers
+     */
+    public record Timeouts(long clientIdleMs, long requestHeadersMs, long daemonHeadersMs) {
+        public static final Timeouts DEFAULT = new Timeouts(CONNECTION_IDLE_TIMEOUT_MS, REQUEST_HEADERS_TIMEOUT_MS,
+                Backend.RESPONSE_HEADERS_TIMEOUT_MS);
+    }
 
     private final Server server;
     private final RequestGate gate;
     private final List<Address> frontends = new ArrayList<>();
-    private final long connectionIdleTimeoutMs;
+    private final Timeouts timeouts;
 
     public CetusGuardServer(Options options, RuleSet rules) throws StartupException {
-        this(options, rules, CONNECTION_IDLE_TIMEOUT_MS);
+        this(options, rules, Timeouts.DEFAULT);
     }
 
     /** With another idle timeout between requests: tests use a short one to prove streams outlive it. */
     public CetusGuardServer(Options options, RuleSet rules, long connectionIdleTimeoutMs) throws StartupException {
-        this.connectionIdleTimeoutMs = connectionIdleTimeoutMs;
+        this(options, rules, new Timeouts(connectionIdleTimeoutMs, REQUEST_HEADERS_TIMEOUT_MS, Backend.RESPONSE_HEADERS_TIMEOUT_MS));
+    }
+
+    public CetusGuardServer(Options options, RuleSet rules, Timeouts timeouts) throws StartupException {
+        this.timeouts = timeouts;
         QueuedThreadPool threads = new QueuedThreadPool(64, 2);
         threads.setName("cetusguard");
         server = new Server(threads);
         server.setStopTimeout(STOP_TIMEOUT_MS);
         server.setStopAtShutdown(false);
         server.setErrorHandler(new JsonErrorHandler());
+        // Past the limit the frontends stop accepting: further clients wait in the kernel's backlog
+        // instead of each costing a connection, buffers and an entry in the selector. (This needs an
+        // acceptor thread per connector, see connector().)
+        server.addBean(new NetworkConnectionLimit(options.maxConnections(), server));
 
         Address backendAddress = parse(options.backendAddr(), "backend");
         SslContextFactory.Client backendTls = backendTls(options);
-        Backend backend = new Backend(backendAddress, backendTls, threads);
+        Backend backend = new Backend(backendAddress, backendTls, threads, timeouts.daemonHeadersMs());
         server.addBean(backend);
 
         gate = new RequestGate(rules);
@@ -143,6 +171,13 @@ public final class CetusGuardServer {
         }
     }
 
+    /**
+     * One acceptor thread per connector, blocking in accept(): with none, the selector accepts, and when
+     * the connection limit is reached and cleared in quick succession Jetty 12.1 re-registers the
+     * listening channel while its cancelled key is still there, gets a CancelledKeyException and closes
+     * the listening socket for good (reproduced by ResourceExhaustionTest). An acceptor thread simply
+     * waits while the limit holds, and clients queue in the kernel's accept queue ({@link #ACCEPT_QUEUE}).
+     */
     private org.eclipse.jetty.server.Connector connector(Address address, SslContextFactory.Server tls) {
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
@@ -157,20 +192,23 @@ public final class CetusGuardServer {
             // Docker clients connect by IP as often as by name; the certificate is checked by TLS, not by Host.
             secure.setSniHostCheck(false);
             http.addCustomizer(secure);
-            factories = new ConnectionFactory[] {new SslConnectionFactory(tls, "http/1.1"), new HttpConnectionFactory(http)};
+            factories = new ConnectionFactory[] {new SslConnectionFactory(tls, "http/1.1"),
+                new RequestHeaderTimeout(http, timeouts.requestHeadersMs())};
         } else {
-            factories = new ConnectionFactory[] {new HttpConnectionFactory(http)};
+            factories = new ConnectionFactory[] {new RequestHeaderTimeout(http, timeouts.requestHeadersMs())};
         }
         if (address.isUnix()) {
-            UnixDomainServerConnector unix = new UnixDomainServerConnector(server, 0, 1, factories);
+            UnixDomainServerConnector unix = new UnixDomainServerConnector(server, 1, 1, factories);
             unix.setUnixDomainPath(address.path());
-            unix.setIdleTimeout(connectionIdleTimeoutMs);
+            unix.setIdleTimeout(timeouts.clientIdleMs());
+            unix.setAcceptQueueSize(ACCEPT_QUEUE);
             return unix;
         }
-        ServerConnector tcp = new ServerConnector(server, 0, 1, factories);
+        ServerConnector tcp = new ServerConnector(server, 1, 1, factories);
         tcp.setHost(address.host().isEmpty() ? null : address.host());
         tcp.setPort(address.port());
-        tcp.setIdleTimeout(connectionIdleTimeoutMs);
+        tcp.setIdleTimeout(timeouts.clientIdleMs());
+        tcp.setAcceptQueueSize(ACCEPT_QUEUE);
         return tcp;
     }
 

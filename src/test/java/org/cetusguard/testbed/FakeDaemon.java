@@ -52,7 +52,9 @@ public final class FakeDaemon implements AutoCloseable {
         /** Chunked: send one chunk, close without the last chunk. */
         TRUNCATE_CHUNKED,
         /** Chunked headers at once, then a line every 100 ms until the peer goes away. */
-        STREAM
+        STREAM,
+        /** Like STREAM but a line only every {@link #delayMs}: a quiet event stream or `logs -f`. */
+        QUIET_STREAM
     }
 
     /** One complete request as it arrived. */
@@ -98,7 +100,7 @@ public final class FakeDaemon implements AutoCloseable {
         this.socket = socket;
         Files.deleteIfExists(socket);
         server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        server.bind(UnixDomainSocketAddress.of(socket));
+        server.bind(UnixDomainSocketAddress.of(socket), 4096); // a real daemon's backlog (somaxconn), not Java's 50
         acceptor = new Thread(this::acceptLoop, "fake-daemon-accept");
         acceptor.setDaemon(true);
         acceptor.start();
@@ -249,12 +251,13 @@ public final class FakeDaemon implements AutoCloseable {
                 sleep(200);
                 return false;
             case STREAM:
+            case QUIET_STREAM:
                 write(out, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
                         + "X-Fake-Daemon: " + r.sequence() + "\r\n\r\n");
                 for (int i = 0; !closed; i++) {
+                    sleep(m == Mode.STREAM ? 100 : delayMs);
                     String line = "{\"event\":" + i + "}\n";
                     write(out, Integer.toHexString(line.length()) + "\r\n" + line + "\r\n");
-                    sleep(100);
                 }
                 return false;
             default:

@@ -80,9 +80,29 @@ public final class ProcessProbe {
         return Thread.getAllStackTraces().size();
     }
 
+    /** Threads of the proxies running in this JVM (their pool threads are named {@code cetusguard-*}). */
+    public static int proxyThreads() {
+        return (int) Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("cetusguard")).count();
+    }
+
+    /** Names of the proxy's threads and what each is doing, for messages. */
+    public static String describeProxyThreads() {
+        StringBuilder b = new StringBuilder();
+        for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
+            if (e.getKey().getName().startsWith("cetusguard")) {
+                StackTraceElement[] st = e.getValue();
+                b.append("\n  ").append(e.getKey().getName()).append(' ').append(e.getKey().getState());
+                for (int i = 0; i < Math.min(4, st.length); i++) {
+                    b.append(" < ").append(st[i].getClassName().replaceAll(".*\\.", "")).append('.').append(st[i].getMethodName());
+                }
+            }
+        }
+        return b.toString();
+    }
+
     /**
      * Threads of the proxy's pool (named {@code cetusguard-*}) that are doing something: neither parked
-     * waiting for a job nor waiting in a selector. A proxy that holds a thread per slow client shows it here.
+     * waiting for a job, nor waiting in a selector, nor a connector's acceptor. A proxy that holds a thread per slow client shows it here.
      */
     public static int busyProxyThreads() {
         int busy = 0;
@@ -93,8 +113,10 @@ public final class ProcessProbe {
             boolean waiting = false;
             for (StackTraceElement frame : e.getValue()) {
                 String m = frame.getClassName() + "." + frame.getMethodName();
+                // idle in the pool, waiting in a selector, reserved for the next task, or a connector's
+                // acceptor (one per frontend, blocking in accept() by design)
                 if (m.contains("idleJobPoll") || m.contains("EPoll.wait") || m.contains("ManagedSelector.nioSelect")
-                        || m.contains("Reserved") || m.contains("ReservedThread")) {
+                        || m.contains("ReservedThread") || m.contains("AbstractConnector$Acceptor")) {
                     waiting = true;
                     break;
                 }

@@ -75,6 +75,11 @@ public final class RawClient implements AutoCloseable {
         return this;
     }
 
+    /** Whether some answer bytes have arrived and not been read yet. */
+    public boolean hasInput() throws IOException {
+        return in.available() > 0;
+    }
+
     /** Half-closes the sending side (the proxy sees end of input). */
     public void shutdownOutput() throws IOException {
         socket.shutdownOutput();
@@ -138,6 +143,45 @@ public final class RawClient implements AutoCloseable {
 
     public Response read(Duration timeout) throws IOException {
         return read(timeout, false);
+    }
+
+    /** Only the status line and headers of the next answer (its body is left to {@link #readChunk}). */
+    public Response readHead(Duration timeout) throws IOException {
+        socket.setSoTimeout((int) Math.max(1, timeout.toMillis()));
+        String statusLine = readLine(true);
+        if (statusLine == null) {
+            return null;
+        }
+        List<String[]> headers = new ArrayList<>();
+        String line;
+        while (!(line = readLine(false)).isEmpty()) {
+            int colon = line.indexOf(':');
+            headers.add(new String[] {line.substring(0, colon).trim(), line.substring(colon + 1).trim()});
+        }
+        return new Response(Integer.parseInt(statusLine.split(" ", 3)[1]), statusLine, headers, new byte[0], false);
+    }
+
+    /**
+     * The data of the next chunk of a chunked body, null after the last chunk. Throws EOFException when
+     * the connection ends inside the body (a truncated answer), SocketTimeoutException when nothing
+     * arrives in time.
+     */
+    public byte[] readChunk(Duration timeout) throws IOException {
+        socket.setSoTimeout((int) Math.max(1, timeout.toMillis()));
+        String sizeLine = readLine(false);
+        int size = Integer.parseInt(sizeLine.split(";", 2)[0].trim(), 16);
+        if (size == 0) {
+            while (!readLine(false).isEmpty()) {
+                // trailers
+            }
+            return null;
+        }
+        byte[] data = in.readNBytes(size);
+        if (data.length < size) {
+            throw new EOFException("connection closed inside a chunk");
+        }
+        readLine(false);
+        return data;
     }
 
     /** Exactly {@code n} raw bytes (fewer if the connection ends first), e.g. from a hijacked stream. */
