@@ -110,20 +110,40 @@ public final class Backend extends ContainerLifeCycle {
         if (transport != null) {
             request.transport(transport);
         }
-        AtomicReference<Scheduler.Task> deadline = new AtomicReference<>();
-        Runnable cancel = () -> {
-            Scheduler.Task task = deadline.getAndSet(null);
-            if (task != null) {
+        HeadersDeadline deadline = new HeadersDeadline();
+        request.onRequestSuccess(sent -> deadline.arm(sent, client.getScheduler(), responseHeadersTimeoutMs));
+        request.onResponseBegin(response -> deadline.disarm());
+        request.onComplete(result -> deadline.disarm());
+        return request.idleTimeout(STREAM_IDLE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Aborts an exchange whose response has not begun within the timeout after its request was sent.
+     * The response may begin before the request's success is notified (a fast daemon), so disarming
+     * first must keep a later arm() from starting the clock: a stream would otherwise be cut.
+     */
+    private static final class HeadersDeadline {
+        private static final Object DONE = new Object();
+        /** null: not armed yet; a Scheduler.Task: armed; DONE: the response began, or the exchange ended. */
+        private final AtomicReference<Object> state = new AtomicReference<>();
+
+        void arm(Request request, Scheduler scheduler, long timeoutMs) {
+            Scheduler.Task task = scheduler.schedule(() -> {
+                Object armed = state.get();
+                if (armed instanceof Scheduler.Task && state.compareAndSet(armed, DONE)) {
+                    request.abort(new TimeoutException("no response headers from the daemon within " + timeoutMs + " ms"));
+                }
+            }, timeoutMs, TimeUnit.MILLISECONDS);
+            if (!state.compareAndSet(null, task)) {
                 task.cancel();
             }
-        };
-        request.onRequestSuccess(sent -> deadline.set(client.getScheduler().schedule(
-                () -> sent.abort(new TimeoutException("no response headers from the daemon within "
-                        + responseHeadersTimeoutMs + " ms")),
-                responseHeadersTimeoutMs, TimeUnit.MILLISECONDS)));
-        request.onResponseBegin(response -> cancel.run());
-        request.onComplete(result -> cancel.run());
-        return request.idleTimeout(STREAM_IDLE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        }
+
+        void disarm() {
+            if (state.getAndSet(DONE) instanceof Scheduler.Task task) {
+                task.cancel();
+            }
+        }
     }
 
     private static String hostForUri(String host) {

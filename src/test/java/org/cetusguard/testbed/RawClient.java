@@ -50,6 +50,7 @@ public final class RawClient implements AutoCloseable {
     private final Socket socket;
     private final InputStream in;
     private final OutputStream out;
+    private boolean chunkEndPending;
 
     private RawClient(Socket socket) throws IOException {
         this.socket = socket;
@@ -168,6 +169,12 @@ public final class RawClient implements AutoCloseable {
      */
     public byte[] readChunk(Duration timeout) throws IOException {
         socket.setSoTimeout((int) Math.max(1, timeout.toMillis()));
+        if (chunkEndPending) {
+            // The CRLF that ends the previous chunk's data; read only now, because a server may send it
+            // together with the next chunk (Jetty does), so a stream cut after some data has none.
+            readLine(false);
+            chunkEndPending = false;
+        }
         String sizeLine = readLine(false);
         int size = Integer.parseInt(sizeLine.split(";", 2)[0].trim(), 16);
         if (size == 0) {
@@ -180,7 +187,7 @@ public final class RawClient implements AutoCloseable {
         if (data.length < size) {
             throw new EOFException("connection closed inside a chunk");
         }
-        readLine(false);
+        chunkEndPending = true;
         return data;
     }
 
