@@ -1,9 +1,15 @@
 package org.cetusguard.proxy;
 
+import java.io.EOFException;
+import java.net.ConnectException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.SSLException;
 
 import org.cetusguard.config.Address;
 import org.eclipse.jetty.client.HttpClient;
@@ -45,6 +51,7 @@ public final class Backend extends ContainerLifeCycle {
 
     private final HttpClient client;
     private final Transport transport;
+    private final Path socket;
     private final String origin;
     private final long responseHeadersTimeoutMs;
 
@@ -74,6 +81,7 @@ public final class Backend extends ContainerLifeCycle {
         addBean(client);
 
         String scheme = tls != null ? "https" : "http";
+        socket = address.isUnix() ? address.path() : null;
         if (address.isUnix()) {
             transport = new Transport.TCPUnix(address.path());
             // With a Unix transport the host is only a pool key: no name is resolved.
@@ -115,6 +123,28 @@ public final class Backend extends ContainerLifeCycle {
         request.onResponseBegin(response -> deadline.disarm());
         request.onComplete(result -> deadline.disarm());
         return request.idleTimeout(STREAM_IDLE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Why the daemon could not be reached, in a few words fit for the client's error message: the
+     * operator learns the rest from the log, a client learns no path and no exception text.
+     */
+    public String unreachable(Throwable failure) {
+        if (socket != null && !Files.exists(socket)) {
+            return "its socket does not exist";
+        }
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof ConnectException) {
+                return "connection refused";
+            }
+            if (t instanceof SSLException) {
+                return "TLS failed";
+            }
+            if (t instanceof EOFException || t instanceof ClosedChannelException) {
+                return "it closed the connection";
+            }
+        }
+        return "connection failed";
     }
 
     /**

@@ -21,6 +21,7 @@ import org.eclipse.jetty.http.HttpStatus;
  */
 public class FilteringProxyServlet extends AsyncMiddleManServlet {
     private static final String REFUSAL_ATTRIBUTE = FilteringProxyServlet.class.getName() + ".refusal";
+    private static final String FAILURE_ATTRIBUTE = FilteringProxyServlet.class.getName() + ".failure";
 
     private final RequestGate gate;
     private final Backend backend;
@@ -121,6 +122,7 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
         if (!clientsFault && (serverResponse == null || !proxyResponse.isCommitted())) {
             Log.error("backend request failed: " + clientRequest.getMethod() + " " + clientRequest.getRequestURI() + ": " + failure);
         }
+        clientRequest.setAttribute(FAILURE_ATTRIBUTE, failure);
         super.onProxyResponseFailure(clientRequest, proxyResponse, serverResponse, failure);
     }
 
@@ -132,7 +134,8 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
             return;
         }
         String message = switch (status) {
-            case HttpStatus.BAD_GATEWAY_502 -> "CetusGuard cannot reach the Docker daemon";
+            case HttpStatus.BAD_GATEWAY_502 -> "CetusGuard cannot reach the Docker daemon: "
+                    + backend.unreachable((Throwable) clientRequest.getAttribute(FAILURE_ATTRIBUTE));
             case HttpStatus.GATEWAY_TIMEOUT_504 -> "the Docker daemon did not answer in time";
             case HttpStatus.BAD_REQUEST_400 -> "bad request: malformed or incomplete request body";
             case HttpStatus.REQUEST_TIMEOUT_408 -> "request body not received in time";

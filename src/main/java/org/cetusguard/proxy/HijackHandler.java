@@ -112,7 +112,7 @@ public final class HijackHandler extends Handler.Wrapper {
             }
         };
         toDaemon.attribute(HttpUpgrader.Factory.class.getName(), upgraders);
-        toDaemon.send(new Relay(response, callback));
+        toDaemon.send(new Relay(response, callback, backend));
     }
 
     private static void copyResponseHeaders(org.eclipse.jetty.client.Response from, Response to) {
@@ -136,10 +136,12 @@ public final class HijackHandler extends Handler.Wrapper {
     private static final class Relay implements org.eclipse.jetty.client.Response.Listener {
         private final Response response;
         private final Callback callback;
+        private final Backend backend;
 
-        Relay(Response response, Callback callback) {
+        Relay(Response response, Callback callback, Backend backend) {
             this.response = response;
             this.callback = callback;
+            this.backend = backend;
         }
 
         @Override
@@ -170,7 +172,8 @@ public final class HijackHandler extends Handler.Wrapper {
                 if (result.getFailure() instanceof java.util.concurrent.TimeoutException) {
                     sendJson(response, callback, HttpStatus.GATEWAY_TIMEOUT_504, "the Docker daemon did not answer in time");
                 } else {
-                    sendJson(response, callback, HttpStatus.BAD_GATEWAY_502, "CetusGuard cannot reach the Docker daemon");
+                    sendJson(response, callback, HttpStatus.BAD_GATEWAY_502,
+                            "CetusGuard cannot reach the Docker daemon: " + backend.unreachable(result.getFailure()));
                 }
             } else {
                 callback.failed(result.getFailure());
