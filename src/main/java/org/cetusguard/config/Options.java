@@ -15,6 +15,7 @@ import java.util.Objects;
  * @param policy container-policy settings of the default profile, one per entry (newline-separated texts allowed)
  * @param version -version was given: print the version and exit
  * @param help -h/-help was given: print the usage and exit
+ * @param maxConnections client connections served at once over all frontends, always at least 1
  */
 public record Options(
         String backendAddr,
@@ -35,10 +36,13 @@ public record Options(
         String profilesFile,
         List<String> policy,
         boolean version,
-        boolean help) {
+        boolean help,
+        int maxConnections) {
 
     public static final int MIN_LOG_LEVEL = 0;
     public static final int MAX_LOG_LEVEL = 7;
+    /** Far above what the tools this proxy fronts open, far below what exhausts a small container's memory. */
+    public static final int DEFAULT_MAX_CONNECTIONS = 1024;
 
     public Options {
         Objects.requireNonNull(backendAddr, "backendAddr");
@@ -56,6 +60,9 @@ public record Options(
         profilesFile = orEmpty(profilesFile);
         policy = List.copyOf(policy);
         logLevel = clampLogLevel(logLevel);
+        if (maxConnections < 1) {
+            throw new IllegalArgumentException("maxConnections must be at least 1: " + maxConnections);
+        }
     }
 
     /** The original clamps rather than rejects (e.g. -log-level=99 means debug). */

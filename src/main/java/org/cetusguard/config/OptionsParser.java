@@ -51,6 +51,9 @@ public final class OptionsParser {
             new Def("help", Kind.HELP, "Show this help and quit (also -h)", null),
             new Def("log-level", Kind.INT,
                     "The minimum entry level to log, from 0 to 7 (env CETUSGUARD_LOG_LEVEL)", String.valueOf(DEFAULT_LOG_LEVEL)),
+            new Def("max-connections", Kind.INT,
+                    "Maximum number of client connections served at once, over all frontends; more wait to be accepted"
+                            + " (env CETUSGUARD_MAX_CONNECTIONS)", String.valueOf(Options.DEFAULT_MAX_CONNECTIONS)),
             new Def("metrics-addr", Kind.STRING,
                     "Address of a separate Prometheus metrics listener; off when empty (env CETUSGUARD_METRICS_ADDR)", null),
             new Def("no-builtin-rules", Kind.BOOL, "Do not load the built-in rules (env CETUSGUARD_NO_BUILTIN_RULES)", null),
@@ -87,6 +90,7 @@ public final class OptionsParser {
         OptionSpec<String> frontendTlsCert = parser.accepts("frontend-tls-cert").withRequiredArg();
         OptionSpec<String> frontendTlsKey = parser.accepts("frontend-tls-key").withRequiredArg();
         OptionSpec<String> logLevel = parser.accepts("log-level").withRequiredArg();
+        OptionSpec<String> maxConnections = parser.accepts("max-connections").withRequiredArg();
         OptionSpec<String> noBuiltinRules = parser.accepts("no-builtin-rules").withRequiredArg();
         OptionSpec<String> rules = parser.accepts("rules").withRequiredArg();
         OptionSpec<String> rulesFile = parser.accepts("rules-file").withRequiredArg();
@@ -118,7 +122,8 @@ public final class OptionsParser {
                 lastOr(set, frontendTlsCacert, envString(env, "", "CETUSGUARD_FRONTEND_TLS_CACERT")),
                 lastOr(set, frontendTlsCert, envString(env, "", "CETUSGUARD_FRONTEND_TLS_CERT")),
                 lastOr(set, frontendTlsKey, envString(env, "", "CETUSGUARD_FRONTEND_TLS_KEY")),
-                set.has(logLevel) ? flagInt(set, logLevel) : envInt(env, DEFAULT_LOG_LEVEL, "CETUSGUARD_LOG_LEVEL"),
+                set.has(logLevel) ? Options.clampLogLevel(flagInt(set, logLevel))
+                        : envLogLevel(env, DEFAULT_LOG_LEVEL, "CETUSGUARD_LOG_LEVEL"),
                 set.has(noBuiltinRules) ? flagBool(set, noBuiltinRules) : envBool(env, false, "CETUSGUARD_NO_BUILTIN_RULES"),
                 allOr(set, rules, envList(env, List.of(), "CETUSGUARD_RULES")),
                 allOr(set, rulesFile, envList(env, List.of(), "CETUSGUARD_RULES_FILE")),
@@ -128,7 +133,9 @@ public final class OptionsParser {
                 lastOr(set, profilesFile, envString(env, "", "CETUSGUARD_PROFILES_FILE")),
                 allOr(set, policy, envList(env, List.of(), "CETUSGUARD_POLICY")),
                 set.has(version) && flagBool(set, version),
-                help);
+                help,
+                set.has(maxConnections) ? flagCount(set, maxConnections)
+                        : envCount(env, Options.DEFAULT_MAX_CONNECTIONS, "CETUSGUARD_MAX_CONNECTIONS"));
     }
 
     /**
@@ -228,7 +235,7 @@ public final class OptionsParser {
     }
 
     /** Every occurrence must parse (Go stops at the first bad one); the last one wins. */
-    private static int flagInt(OptionSet set, OptionSpec<String> spec) throws ConfigException {
+    private static long flagInt(OptionSet set, OptionSpec<String> spec) throws ConfigException {
         long result = 0;
         for (String v : set.valuesOf(spec)) {
             Long parsed = GoValues.parseFlagInt(v);
@@ -237,7 +244,16 @@ public final class OptionsParser {
             }
             result = parsed;
         }
-        return Options.clampLogLevel(result);
+        return result;
+    }
+
+    /** A count such as -max-connections: an integer from 1 to Integer.MAX_VALUE. */
+    private static int flagCount(OptionSet set, OptionSpec<String> spec) throws ConfigException {
+        long value = flagInt(set, spec);
+        if (value < 1 || value > Integer.MAX_VALUE) {
+            throw new ConfigException("invalid value " + value + " for option -" + name(spec) + ": must be at least 1");
+        }
+        return (int) value;
     }
 
     private static boolean flagBool(OptionSet set, OptionSpec<String> spec) throws ConfigException {
@@ -274,7 +290,7 @@ public final class OptionsParser {
     }
 
     /** Like Go's IntEnv: a value that does not parse is ignored. Warned about, so it is not a mystery. */
-    private static int envInt(Map<String, String> env, int fallback, String name) {
+    private static int envLogLevel(Map<String, String> env, int fallback, String name) {
         if (!env.containsKey(name)) {
             return fallback;
         }
@@ -284,6 +300,19 @@ public final class OptionsParser {
             return fallback;
         }
         return Options.clampLogLevel(value);
+    }
+
+    /** A count from the environment; one that does not parse or is below 1 is ignored, with a warning. */
+    private static int envCount(Map<String, String> env, int fallback, String name) {
+        if (!env.containsKey(name)) {
+            return fallback;
+        }
+        Long value = GoValues.atoi(env.get(name));
+        if (value == null || value < 1 || value > Integer.MAX_VALUE) {
+            Log.warning("ignoring " + name + "=" + quote(env.get(name)) + ": not an integer of at least 1, using " + fallback);
+            return fallback;
+        }
+        return value.intValue();
     }
 
     private static boolean envBool(Map<String, String> env, boolean fallback, String name) {

@@ -1,7 +1,15 @@
 package org.cetusguard.proxy;
 
+import java.io.EOFException;
+import java.net.ConnectException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import javax.net.ssl.SSLException;
 
 import org.cetusguard.config.Address;
 import org.eclipse.jetty.client.HttpClient;
@@ -16,6 +24,7 @@ import org.eclipse.jetty.io.ClientConnector;
 import org.eclipse.jetty.io.Transport;
 import org.eclipse.jetty.util.component.ContainerLifeCycle;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.Scheduler;
 
 /**
  * The one HTTP client that talks to the daemon, shared by the proxy servlet and the hijack handler so
@@ -30,12 +39,29 @@ public final class Backend extends ContainerLifeCycle {
      * are legitimately quiet for long stretches; this only reaps sessions whose peer vanished.
      */
     public static final long STREAM_IDLE_TIMEOUT_MS = TimeUnit.HOURS.toMillis(12);
+    /**
+     * How long the daemon may take to send the response headers once it has the whole request. Streams
+     * (`/events`, `logs -f`, `wait`, attach, pull and build progress) get their headers at once, so this
+     * only bounds calls that answer when their work is done: `stop?t=N` (N plus the kill), commit,
+     * prune and `system df` on a large host. Ten minutes is far above what those take for the tools
+     * this proxy fronts, and it bounds how long a hung daemon holds a client connection that nobody
+     * reads any more (a client that gives up is not noticed while no byte flows).
+     */
+    public static final long RESPONSE_HEADERS_TIMEOUT_MS = TimeUnit.MINUTES.toMillis(10);
 
     private final HttpClient client;
     private final Transport transport;
+    private final Path socket;
     private final String origin;
+    private final long responseHeadersTimeoutMs;
 
     public Backend(Address address, SslContextFactory.Client tls, Executor executor) {
+        this(address, tls, executor, RESPONSE_HEADERS_TIMEOUT_MS);
+    }
+
+    /** With another response-headers timeout: tests use a short one. */
+    public Backend(Address address, SslContextFactory.Client tls, Executor executor, long responseHeadersTimeoutMs) {
+        this.responseHeadersTimeoutMs = responseHeadersTimeoutMs;
         ClientConnector connector = new ClientConnector();
         connector.setSelectors(1);
         connector.setConnectTimeout(java.time.Duration.ofSeconds(30));
@@ -55,6 +81,7 @@ public final class Backend extends ContainerLifeCycle {
         addBean(client);
 
         String scheme = tls != null ? "https" : "http";
+        socket = address.isUnix() ? address.path() : null;
         if (address.isUnix()) {
             transport = new Transport.TCPUnix(address.path());
             // With a Unix transport the host is only a pool key: no name is resolved.
@@ -82,12 +109,71 @@ public final class Backend extends ContainerLifeCycle {
         return origin + target;
     }
 
-    /** Points a request at the daemon's transport and gives it the streaming idle timeout. */
+    /**
+     * Points a request at the daemon's transport and gives it the streaming idle timeout and the
+     * response-headers timeout (counted from the end of the request body, so slow uploads do not count).
+     * A request aborted by the latter fails with a TimeoutException, which the proxy answers 504.
+     */
     public Request prepare(Request request) {
         if (transport != null) {
             request.transport(transport);
         }
+        HeadersDeadline deadline = new HeadersDeadline();
+        request.onRequestSuccess(sent -> deadline.arm(sent, client.getScheduler(), responseHeadersTimeoutMs));
+        request.onResponseBegin(response -> deadline.disarm());
+        request.onComplete(result -> deadline.disarm());
         return request.idleTimeout(STREAM_IDLE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Why the daemon could not be reached, in a few words fit for the client's error message: the
+     * operator learns the rest from the log, a client learns no path and no exception text.
+     */
+    public String unreachable(Throwable failure) {
+        if (socket != null && !Files.exists(socket)) {
+            return "its socket does not exist";
+        }
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof ConnectException) {
+                return "connection refused";
+            }
+            if (t instanceof SSLException) {
+                return "TLS failed";
+            }
+            if (t instanceof EOFException || t instanceof ClosedChannelException) {
+                return "it closed the connection";
+            }
+        }
+        return "connection failed";
+    }
+
+    /**
+     * Aborts an exchange whose response has not begun within the timeout after its request was sent.
+     * The response may begin before the request's success is notified (a fast daemon), so disarming
+     * first must keep a later arm() from starting the clock: a stream would otherwise be cut.
+     */
+    private static final class HeadersDeadline {
+        private static final Object DONE = new Object();
+        /** null: not armed yet; a Scheduler.Task: armed; DONE: the response began, or the exchange ended. */
+        private final AtomicReference<Object> state = new AtomicReference<>();
+
+        void arm(Request request, Scheduler scheduler, long timeoutMs) {
+            Scheduler.Task task = scheduler.schedule(() -> {
+                Object armed = state.get();
+                if (armed instanceof Scheduler.Task && state.compareAndSet(armed, DONE)) {
+                    request.abort(new TimeoutException("no response headers from the daemon within " + timeoutMs + " ms"));
+                }
+            }, timeoutMs, TimeUnit.MILLISECONDS);
+            if (!state.compareAndSet(null, task)) {
+                task.cancel();
+            }
+        }
+
+        void disarm() {
+            if (state.getAndSet(DONE) instanceof Scheduler.Task task) {
+                task.cancel();
+            }
+        }
     }
 
     private static String hostForUri(String host) {

@@ -1,6 +1,7 @@
 package org.cetusguard.proxy;
 
 import java.io.IOException;
+import java.util.concurrent.TimeoutException;
 
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -25,6 +26,7 @@ import org.eclipse.jetty.http.HttpStatus;
 public class FilteringProxyServlet extends AsyncMiddleManServlet {
     private static final String REFUSAL_ATTRIBUTE = FilteringProxyServlet.class.getName() + ".refusal";
     private static final String ALLOWED_ATTRIBUTE = FilteringProxyServlet.class.getName() + ".allowed";
+    private static final String FAILURE_ATTRIBUTE = FilteringProxyServlet.class.getName() + ".failure";
 
     private final RequestGate gate;
     private final Backend backend;
@@ -87,6 +89,8 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
             proxyRequest.abort(failure);
             return;
         }
+        Log.warning("bad request body: " + clientRequest.getMethod() + " " + RequestGate.printable(clientRequest.getRequestURI())
+                + " from " + clientAddress(clientRequest) + ": " + failure);
         super.onClientRequestFailure(clientRequest, proxyRequest, proxyResponse, failure);
     }
 
@@ -146,19 +150,31 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
         }
     }
 
+    /**
+     * The client's own request body broke off or was malformed (a bad chunk, an early end, a stall):
+     * its fault, answered 400 (408 for a stall), not Jetty's default 500. The request already started at
+     * the daemon, if any, is aborted by the caller.
+     */
+    @Override
+    protected int clientRequestStatus(Throwable failure) {
+        return failure instanceof TimeoutException ? HttpStatus.REQUEST_TIMEOUT_408 : HttpStatus.BAD_REQUEST_400;
+    }
+
     @Override
     protected void onProxyResponseFailure(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Response serverResponse, Throwable failure) {
         if (failure instanceof PolicyTransformer.Refused) {
             super.onProxyResponseFailure(clientRequest, proxyResponse, serverResponse, failure);
             return;
         }
+        boolean clientsFault = HttpStatus.isClientError(proxyResponse.getStatus());
         Exchange exchange = Exchange.of(clientRequest);
-        if (exchange != null) {
+        if (exchange != null && !clientsFault) {
             exchange.backendFailed();
         }
-        if (serverResponse == null || !proxyResponse.isCommitted()) {
+        if (!clientsFault && (serverResponse == null || !proxyResponse.isCommitted())) {
             Log.error("backend request failed: " + clientRequest.getMethod() + " " + clientRequest.getRequestURI() + ": " + failure);
         }
+        clientRequest.setAttribute(FAILURE_ATTRIBUTE, failure);
         super.onProxyResponseFailure(clientRequest, proxyResponse, serverResponse, failure);
     }
 
@@ -171,8 +187,11 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
         }
         RequestGate.Refused refused = (RequestGate.Refused) clientRequest.getAttribute(REFUSAL_ATTRIBUTE);
         String message = refused != null ? refused.message() : switch (status) {
-            case HttpStatus.BAD_GATEWAY_502 -> "CetusGuard cannot reach the Docker daemon";
+            case HttpStatus.BAD_GATEWAY_502 -> "CetusGuard cannot reach the Docker daemon: "
+                    + backend.unreachable((Throwable) clientRequest.getAttribute(FAILURE_ATTRIBUTE));
             case HttpStatus.GATEWAY_TIMEOUT_504 -> "the Docker daemon did not answer in time";
+            case HttpStatus.BAD_REQUEST_400 -> "bad request: malformed or incomplete request body";
+            case HttpStatus.REQUEST_TIMEOUT_408 -> "request body not received in time";
             default -> "CetusGuard proxy error";
         };
         try {

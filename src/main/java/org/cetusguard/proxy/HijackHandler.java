@@ -155,7 +155,7 @@ public final class HijackHandler extends Handler.Wrapper {
             }
         };
         toDaemon.attribute(HttpUpgrader.Factory.class.getName(), upgraders);
-        toDaemon.send(new Relay(response, callback, Exchange.of(request)));
+        toDaemon.send(new Relay(response, callback, backend, Exchange.of(request)));
     }
 
     private static void copyResponseHeaders(org.eclipse.jetty.client.Response from, Response to) {
@@ -179,11 +179,13 @@ public final class HijackHandler extends Handler.Wrapper {
     private static final class Relay implements org.eclipse.jetty.client.Response.Listener {
         private final Response response;
         private final Callback callback;
+        private final Backend backend;
         private final Exchange exchange;
 
-        Relay(Response response, Callback callback, Exchange exchange) {
+        Relay(Response response, Callback callback, Backend backend, Exchange exchange) {
             this.response = response;
             this.callback = callback;
+            this.backend = backend;
             this.exchange = exchange;
         }
 
@@ -215,7 +217,12 @@ public final class HijackHandler extends Handler.Wrapper {
                     exchange.backendFailed();
                 }
                 Log.error("backend request failed: " + result.getFailure());
-                sendJson(response, callback, HttpStatus.BAD_GATEWAY_502, "CetusGuard cannot reach the Docker daemon");
+                if (result.getFailure() instanceof java.util.concurrent.TimeoutException) {
+                    sendJson(response, callback, HttpStatus.GATEWAY_TIMEOUT_504, "the Docker daemon did not answer in time");
+                } else {
+                    sendJson(response, callback, HttpStatus.BAD_GATEWAY_502,
+                            "CetusGuard cannot reach the Docker daemon: " + backend.unreachable(result.getFailure()));
+                }
             } else {
                 callback.failed(result.getFailure());
             }

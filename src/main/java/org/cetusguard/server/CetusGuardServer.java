@@ -26,7 +26,7 @@ import org.eclipse.jetty.server.ConnectionFactory;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.NetworkConnector;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -43,8 +43,9 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * Assembles the proxy: one connector per frontend address, the handler chain
- * (graceful stop → observer → streaming idle timeout → hijack → proxy servlet), the shared backend
- * client, and, when asked for, a separate metrics listener that never serves the proxy.
+ * (graceful stop → observer → transfer-coding check → streaming idle timeout → hijack → proxy
+ * servlet), the shared backend client, and, when asked for, a separate metrics listener that never
+ * serves the proxy.
  */
 public final class CetusGuardServer {
     /** How long a stop waits for requests in flight, as the Go original. */
@@ -53,21 +54,45 @@ public final class CetusGuardServer {
     static final long CONNECTION_IDLE_TIMEOUT_MS = 90_000;
     /** Worker threads, shared by the frontends and the backend client. */
     static final int MAX_THREADS = 20;
+    /**
+     * Connections the kernel queues while the proxy does not accept (a burst, or -max-connections
+     * reached). Java's default is 50, past which clients are refused or left retrying their SYN; Go
+     * listens with the system's maximum. The kernel caps it at net.core.somaxconn.
+     */
+    static final int ACCEPT_QUEUE = 1024;
+    /** Time allowed for a request line and headers once their first byte is in (the Go original's 10 s). */
+    static final long REQUEST_HEADERS_TIMEOUT_MS = 10_000;
+
+    /**
+     * The time limits on both sides; tests shorten them to prove what each one does.
+     *
+     * @param clientIdleMs       a client connection waiting for its next request, or sending its body
+     * @param requestHeadersMs   a client sending the line and headers of a request
+     * @param daemonHeadersMs    the daemon answering with its response headers
+     */
+    public record Timeouts(long clientIdleMs, long requestHeadersMs, long daemonHeadersMs) {
+        public static final Timeouts DEFAULT = new Timeouts(CONNECTION_IDLE_TIMEOUT_MS, REQUEST_HEADERS_TIMEOUT_MS,
+                Backend.RESPONSE_HEADERS_TIMEOUT_MS);
+    }
 
     private final Server server;
     private final RequestGate gate;
     private final List<Address> frontends = new ArrayList<>();
-    private final long connectionIdleTimeoutMs;
+    private final Timeouts timeouts;
     private final Metrics metrics;
     private Connector metricsConnector;
 
     public CetusGuardServer(Options options, ClientProfiles profiles) throws StartupException {
-        this(options, profiles, CONNECTION_IDLE_TIMEOUT_MS);
+        this(options, profiles, Timeouts.DEFAULT);
     }
 
     /** With another idle timeout between requests: tests use a short one to prove streams outlive it. */
     public CetusGuardServer(Options options, ClientProfiles profiles, long connectionIdleTimeoutMs) throws StartupException {
-        this.connectionIdleTimeoutMs = connectionIdleTimeoutMs;
+        this(options, profiles, new Timeouts(connectionIdleTimeoutMs, REQUEST_HEADERS_TIMEOUT_MS, Backend.RESPONSE_HEADERS_TIMEOUT_MS));
+    }
+
+    public CetusGuardServer(Options options, ClientProfiles profiles, Timeouts timeouts) throws StartupException {
+        this.timeouts = timeouts;
         // Every request and stream is asynchronous, so a few threads serve many clients; each thread
         // costs a stack and malloc arenas that a 64 MiB container cannot spare (measured: 53-74
         // threads under bursts with 64 here, and an OOM kill).
@@ -77,10 +102,14 @@ public final class CetusGuardServer {
         server.setStopTimeout(STOP_TIMEOUT_MS);
         server.setStopAtShutdown(false);
         server.setErrorHandler(new JsonErrorHandler());
+        // Past the limit the frontends stop accepting: further clients wait in the kernel's backlog
+        // instead of each costing a connection, buffers and an entry in the selector. (This needs an
+        // acceptor thread per connector, see connector().)
+        server.addBean(new NetworkConnectionLimit(options.maxConnections(), server));
 
         Address backendAddress = parse(options.backendAddr(), "backend");
         SslContextFactory.Client backendTls = backendTls(options);
-        Backend backend = new Backend(backendAddress, backendTls, threads);
+        Backend backend = new Backend(backendAddress, backendTls, threads, timeouts.daemonHeadersMs());
         server.addBean(backend);
 
         for (String listener : profiles.listeners()) {
@@ -102,8 +131,8 @@ public final class CetusGuardServer {
         proxy.setAsyncSupported(true);
         context.addServlet(proxy, "/*");
         context.setErrorHandler(new JsonErrorHandler());
-        Handler proxyChain = new Observer(audit, metrics,
-                new StreamingIdleTimeout(new HijackHandler(gate, backend, metrics, context)));
+        Handler proxyChain = new Observer(audit, metrics, new TransferCodingCheck(
+                new StreamingIdleTimeout(new HijackHandler(gate, backend, metrics, context))));
 
         SslContextFactory.Server frontendTls = frontendTls(options);
         for (String addr : options.frontendAddrs()) {
@@ -253,6 +282,13 @@ public final class CetusGuardServer {
         }
     }
 
+    /**
+     * One acceptor thread per connector, blocking in accept(): with none, the selector accepts, and when
+     * the connection limit is reached and cleared in quick succession Jetty 12.1 re-registers the
+     * listening channel while its cancelled key is still there, gets a CancelledKeyException and closes
+     * the listening socket for good (reproduced by ResourceExhaustionTest). An acceptor thread simply
+     * waits while the limit holds, and clients queue in the kernel's accept queue ({@link #ACCEPT_QUEUE}).
+     */
     private org.eclipse.jetty.server.AbstractConnector connector(Address address, SslContextFactory.Server tls) {
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
@@ -267,20 +303,23 @@ public final class CetusGuardServer {
             // Docker clients connect by IP as often as by name; the certificate is checked by TLS, not by Host.
             secure.setSniHostCheck(false);
             http.addCustomizer(secure);
-            factories = new ConnectionFactory[] {new SslConnectionFactory(tls, "http/1.1"), new HttpConnectionFactory(http)};
+            factories = new ConnectionFactory[] {new SslConnectionFactory(tls, "http/1.1"),
+                new RequestHeaderTimeout(http, timeouts.requestHeadersMs())};
         } else {
-            factories = new ConnectionFactory[] {new HttpConnectionFactory(http)};
+            factories = new ConnectionFactory[] {new RequestHeaderTimeout(http, timeouts.requestHeadersMs())};
         }
         if (address.isUnix()) {
-            UnixDomainServerConnector unix = new UnixDomainServerConnector(server, 0, 1, factories);
+            UnixDomainServerConnector unix = new UnixDomainServerConnector(server, 1, 1, factories);
             unix.setUnixDomainPath(address.path());
-            unix.setIdleTimeout(connectionIdleTimeoutMs);
+            unix.setIdleTimeout(timeouts.clientIdleMs());
+            unix.setAcceptQueueSize(ACCEPT_QUEUE);
             return unix;
         }
-        ServerConnector tcp = new ServerConnector(server, 0, 1, factories);
+        ServerConnector tcp = new ServerConnector(server, 1, 1, factories);
         tcp.setHost(address.host().isEmpty() ? null : address.host());
         tcp.setPort(address.port());
-        tcp.setIdleTimeout(connectionIdleTimeoutMs);
+        tcp.setIdleTimeout(timeouts.clientIdleMs());
+        tcp.setAcceptQueueSize(ACCEPT_QUEUE);
         return tcp;
     }
 

@@ -11,6 +11,15 @@ import org.eclipse.jetty.util.Callback;
 
 /** Jetty's own refusals (malformed request line, oversized headers, ...) in the daemon's JSON shape. */
 final class JsonErrorHandler extends ErrorHandler {
+    /**
+     * Jetty writes an error body for GET, POST and HEAD only; Docker clients print the message of a
+     * refused DELETE or PUT too (`docker rm`, `docker cp`), so every method gets one.
+     */
+    @Override
+    public boolean errorPageForMethod(String method) {
+        return true;
+    }
+
     @Override
     protected void generateResponse(Request request, Response response, int code, String message, Throwable cause, Callback callback) {
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, JsonError.CONTENT_TYPE);

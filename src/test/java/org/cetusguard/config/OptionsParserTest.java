@@ -290,7 +290,8 @@ class OptionsParserTest {
         Options o = parse("-rules", "x");
         assertThrows(UnsupportedOperationException.class, () -> o.rules().add("y"));
         assertThrows(UnsupportedOperationException.class, () -> o.frontendAddrs().clear());
-        assertEquals(7, new Options("a", null, null, null, List.of(), null, null, null, 100, false, List.of(), List.of(), null, false, null, null, List.of(), false, false).logLevel());
+        assertEquals(7, new Options("a", null, null, null, List.of(), null, null, null, 100, false, List.of(), List.of(), null, false, null, null, List.of(), false, false,
+                Options.DEFAULT_MAX_CONNECTIONS).logLevel());
     }
 
     @Test

@@ -37,6 +37,14 @@ public final class RunningProxy implements AutoCloseable {
         return new RunningProxy(server);
     }
 
+    /** With the given client and daemon time limits (see {@link CetusGuardServer.Timeouts}). */
+    public static RunningProxy start(CetusGuardServer.Timeouts timeouts, String... args) throws Exception {
+        Options options = OptionsParser.parse(args, Map.of());
+        CetusGuardServer server = new CetusGuardServer(options, ProfileLoader.load(options), timeouts);
+        server.start();
+        return new RunningProxy(server);
+    }
+
     public List<URI> listeningOn() {
         return server.listeningOn();
     }

@@ -1,0 +1,189 @@
+package org.cetusguard.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import org.cetusguard.server.CetusGuardServer;
+import org.cetusguard.testbed.FakeDaemon;
+import org.cetusguard.testbed.ProcessProbe;
+import org.cetusguard.testbed.RawClient;
+import org.cetusguard.testbed.RunningProxy;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A daemon that misbehaves behind the proxy (a fake one, so each failure is exact and repeatable): it
+ * never answers, answers late, streams quietly, or closes in the middle of an answer. The proxy runs
+ * with short limits (1 s client idle, 1.5 s for the daemon's response headers) to show which limit
+ * applies where: the response-headers timeout cuts a daemon that never answers, and nothing cuts a
+ * stream whose headers have come, however quiet.
+ */
+class DaemonMisbehaviourTest {
+    static final CetusGuardServer.Timeouts SHORT = new CetusGuardServer.Timeouts(1_000, 1_000, 1_500);
+    static final String RULES = String.join("\n", "GET %API_PREFIX_EVENTS%", "GET,POST %API_PREFIX_CONTAINERS%(/.*)?");
+    static final String PING = "GET /v1.41/_ping HTTP/1.1\r\nHost: docker\r\n\r\n";
+    static final Duration READ = Duration.ofSeconds(5);
+
+    static Path dir;
+    static FakeDaemon daemon;
+    static RunningProxy proxy;
+    static int port;
+
+    @BeforeAll
+    static void start() throws Exception {
+        dir = Files.createTempDirectory(Path.of("/tmp"), "cg-daemonfail");
+        daemon = FakeDaemon.start(dir.resolve("daemon.sock"));
+        proxy = RunningProxy.start(SHORT, "-backend-addr", daemon.address(), "-frontend-addr", "tcp://127.0.0.1:0",
+                "-rules", RULES, "-log-level", "0");
+        port = proxy.port(0);
+    }
+
+    @AfterAll
+    static void stop() throws IOException {
+        if (proxy != null) {
+            proxy.close();
+        }
+        if (daemon != null) {
+            daemon.close();
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    @BeforeEach
+    void answerNormally() {
+        daemon.mode(FakeDaemon.Mode.ANSWER);
+        daemon.clear();
+    }
+
+    static void assertServedAgain() throws IOException {
+        try (RawClient c = RawClient.connect(port)) {
+            RawClient.Response r = c.send(PING).read(READ);
+            assertNotNull(r);
+            assertEquals(200, r.status(), r.toString());
+            assertTrue(r.fromDaemon());
+        }
+    }
+
+    @Test
+    void aDaemonThatNeverAnswersGets504() throws Exception {
+        daemon.mode(FakeDaemon.Mode.HANG);
+        long start = System.nanoTime();
+        try (RawClient c = RawClient.connect(port)) {
+            RawClient.Response r = c.send("GET /v1.41/containers/json HTTP/1.1\r\nHost: docker\r\n\r\n").read(READ);
+            long tookMs = (System.nanoTime() - start) / 1_000_000;
+            assertEquals(504, r.status(), r.toString());
+            assertTrue(r.bodyText().contains("did not answer in time"), r.toString());
+            assertTrue(tookMs >= 1_400 && tookMs < 4_000, "answered after " + tookMs + " ms");
+        }
+        // The abandoned exchange's connection to the daemon is closed, not left to pile up.
+        assertTrue(ProcessProbe.eventually(3_000, () -> daemon.openConnections() == 0), "open: " + daemon.openConnections());
+        daemon.mode(FakeDaemon.Mode.ANSWER);
+        assertServedAgain();
+    }
+
+    @Test
+    void aDaemonThatNeverAnswersAnAttachGets504() throws Exception {
+        daemon.mode(FakeDaemon.Mode.HANG);
+        try (RawClient c = RawClient.connect(port)) {
+            RawClient.Response r = c.send("POST /v1.41/containers/abc/attach?stream=1 HTTP/1.1\r\nHost: docker\r\n"
+                    + "Connection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n").read(READ);
+            assertEquals(504, r.status(), r.toString());
+        }
+        daemon.mode(FakeDaemon.Mode.ANSWER);
+        assertServedAgain();
+    }
+
+    @Test
+    void aSlowAnswerWithinTheTimeoutIsServed() throws Exception {
+        daemon.mode(FakeDaemon.Mode.DELAY);
+        daemon.delayMs(800);
+        try (RawClient c = RawClient.connect(port)) {
+            RawClient.Response r = c.send("POST /v1.41/containers/abc/stop?t=1 HTTP/1.1\r\nHost: docker\r\n"
+                    + "Content-Length: 0\r\n\r\n").read(READ);
+            assertEquals(200, r.status(), r.toString());
+        }
+    }
+
+    /**
+     * Headers at once, then a line every 2.5 s: longer than the client idle timeout (1 s) and the
+     * response-headers timeout (1.5 s). `/events`, `logs -f` and `wait` look like this.
+     */
+    @Test
+    void aQuietStreamOutlivesEveryTimeout() throws Exception {
+        daemon.mode(FakeDaemon.Mode.QUIET_STREAM);
+        daemon.delayMs(2_500);
+        for (String target : new String[] {"/v1.41/events", "/v1.41/containers/abc/logs?follow=1&stdout=1"}) {
+            try (RawClient c = RawClient.connect(port)) {
+                RawClient.Response head = c.send("GET " + target + " HTTP/1.1\r\nHost: docker\r\n\r\n").readHead(READ);
+                assertEquals(200, head.status(), head.toString());
+                assertArrayEquals("{\"event\":0}\n".getBytes(StandardCharsets.US_ASCII), c.readChunk(READ), target);
+                assertArrayEquals("{\"event\":1}\n".getBytes(StandardCharsets.US_ASCII), c.readChunk(READ), target);
+            }
+        }
+        daemon.mode(FakeDaemon.Mode.ANSWER);
+        assertServedAgain();
+    }
+
+    @Test
+    void aDaemonClosingInsideALengthDelimitedAnswerGivesATruncatedResponse() throws Exception {
+        daemon.mode(FakeDaemon.Mode.TRUNCATE_LENGTH);
+        try (RawClient c = RawClient.connect(port)) {
+            RawClient.Response r = c.send("GET /v1.41/containers/json HTTP/1.1\r\nHost: docker\r\n\r\n").read(READ);
+            assertNotNull(r);
+            // Either the proxy had not committed yet (502), or the client sees fewer bytes than announced:
+            // never a complete-looking answer.
+            if (r.status() == 200) {
+                assertTrue(!r.complete(), "a cut answer looked complete: " + r);
+            } else {
+                assertEquals(502, r.status(), r.toString());
+            }
+            assertTrue(c.closedWithin(READ));
+        }
+        daemon.mode(FakeDaemon.Mode.ANSWER);
+        assertServedAgain();
+    }
+
+    @Test
+    void aDaemonClosingInsideAStreamEndsItWithoutTheLastChunk() throws Exception {
+        daemon.mode(FakeDaemon.Mode.TRUNCATE_CHUNKED);
+        try (RawClient c = RawClient.connect(port)) {
+            RawClient.Response head = c.send("GET /v1.41/events HTTP/1.1\r\nHost: docker\r\n\r\n").readHead(READ);
+            assertEquals(200, head.status());
+            assertArrayEquals("line1\n".getBytes(StandardCharsets.US_ASCII), c.readChunk(READ));
+            // No terminating zero-length chunk: the client can tell a cut stream from a finished one.
+            assertThrows(EOFException.class, () -> c.readChunk(READ));
+        }
+        daemon.mode(FakeDaemon.Mode.ANSWER);
+        assertServedAgain();
+    }
+
+    /**
+     * A client that gives up on a daemon that does not answer: the proxy reads nothing from the client
+     * while it waits, so it notices the close only when the response-headers timeout fires, and then
+     * releases the daemon's connection too.
+     */
+    @Test
+    void aClientGivingUpIsReleasedByTheHeadersTimeoutAtTheLatest() throws Exception {
+        daemon.mode(FakeDaemon.Mode.HANG);
+        try (RawClient c = RawClient.connect(port)) {
+            c.send("GET /v1.41/containers/json HTTP/1.1\r\nHost: docker\r\n\r\n");
+            assertTrue(ProcessProbe.eventually(2_000, () -> daemon.openConnections() == 1), "request not at the daemon");
+        }
+        assertTrue(ProcessProbe.eventually(4_000, () -> daemon.openConnections() == 0),
+                "the daemon connection outlived the client by more than the headers timeout");
+        daemon.mode(FakeDaemon.Mode.ANSWER);
+        assertServedAgain();
+    }
+}
