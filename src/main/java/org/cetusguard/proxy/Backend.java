@@ -44,8 +44,9 @@ public final class Backend extends ContainerLifeCycle {
      * (`/events`, `logs -f`, `wait`, attach, pull and build progress) get their headers at once, so this
      * only bounds calls that answer when their work is done: `stop?t=N` (N plus the kill), commit,
      * prune and `system df` on a large host. Ten minutes is far above what those take for the tools
-     * this proxy fronts, and it bounds how long a hung daemon holds a client connection that nobody
-     * reads any more (a client that gives up is not noticed while no byte flows).
+     * this proxy fronts, and it bounds how long a hung daemon holds a client connection and a daemon
+     * connection: until the daemon's headers come, nothing reads the client's side, so a client that
+     * gives up is not noticed before this fires.
      */
     public static final long RESPONSE_HEADERS_TIMEOUT_MS = TimeUnit.MINUTES.toMillis(10);
 

@@ -16,6 +16,7 @@ import org.eclipse.jetty.ee10.proxy.AsyncMiddleManServlet;
 import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.io.EndPoint;
 
 /**
  * The proxy for every request that does not upgrade the connection. Jetty's middle-man servlet
@@ -27,6 +28,7 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
     private static final String REFUSAL_ATTRIBUTE = FilteringProxyServlet.class.getName() + ".refusal";
     private static final String ALLOWED_ATTRIBUTE = FilteringProxyServlet.class.getName() + ".allowed";
     private static final String FAILURE_ATTRIBUTE = FilteringProxyServlet.class.getName() + ".failure";
+    private static final String WATCH_ATTRIBUTE = FilteringProxyServlet.class.getName() + ".watch";
 
     private final RequestGate gate;
     private final Backend backend;
@@ -136,7 +138,8 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
     /**
      * The middle-man servlet commits the response only when the first body bytes arrive. A streaming
      * answer (no Content-Length: `wait?condition=next-exit`, `/events`, `logs -f`) may send its headers
-     * long before any body, and clients wait for those headers, so commit them now.
+     * long before any body, and clients wait for those headers, so commit them now. Such a stream may
+     * then be quiet for hours: a {@link ClientDisconnectWatch} ends it when its client leaves.
      */
     @Override
     protected void onServerResponseHeaders(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Response serverResponse) {
@@ -146,7 +149,34 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
                 proxyResponse.flushBuffer();
             } catch (IOException e) {
                 serverResponse.abort(e);
+                return;
             }
+            // Only once the request body is all in: until then the client's input belongs to the body.
+            if (!hasContent(clientRequest) || inputFinished(clientRequest)) {
+                EndPoint endPoint = ServletContextRequest.getServletContextRequest(clientRequest)
+                        .getConnectionMetaData().getConnection().getEndPoint();
+                clientRequest.setAttribute(WATCH_ATTRIBUTE, ClientDisconnectWatch.start(endPoint, serverResponse));
+            }
+        }
+    }
+
+    @Override
+    protected void onProxyResponseSuccess(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Response serverResponse) {
+        stopWatch(clientRequest);
+        super.onProxyResponseSuccess(clientRequest, proxyResponse, serverResponse);
+    }
+
+    private static void stopWatch(HttpServletRequest clientRequest) {
+        if (clientRequest.getAttribute(WATCH_ATTRIBUTE) instanceof ClientDisconnectWatch watch) {
+            watch.stop();
+        }
+    }
+
+    private static boolean inputFinished(HttpServletRequest clientRequest) {
+        try {
+            return clientRequest.getInputStream().isFinished();
+        } catch (IOException | IllegalStateException e) {
+            return false;
         }
     }
 
@@ -175,6 +205,7 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
             Log.error("backend request failed: " + clientRequest.getMethod() + " " + clientRequest.getRequestURI() + ": " + failure);
         }
         clientRequest.setAttribute(FAILURE_ATTRIBUTE, failure);
+        stopWatch(clientRequest);
         super.onProxyResponseFailure(clientRequest, proxyResponse, serverResponse, failure);
     }
 

@@ -286,6 +286,31 @@ class OptionsParserTest {
     }
 
     @Test
+    void maxConnectionsFromFlagOrEnvironment() throws ConfigException {
+        assertEquals(1024, parse().maxConnections());
+        for (String[] args : List.of(new String[] {"-max-connections", "50"}, new String[] {"-max-connections=50"},
+                new String[] {"--max-connections", "50"}, new String[] {"--max-connections=50"})) {
+            assertEquals(50, parse(args).maxConnections(), String.join(" ", args));
+        }
+        assertEquals(7, parseEnv(Map.of("CETUSGUARD_MAX_CONNECTIONS", "7")).maxConnections());
+        assertEquals(9, parseEnv(Map.of("CETUSGUARD_MAX_CONNECTIONS", "7"), "-max-connections=9").maxConnections());
+        for (String bad : List.of("0", "-1", "x", "99999999999")) {
+            assertThrows(ConfigException.class, () -> parse("-max-connections", bad), bad);
+        }
+        PrintStream original = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            for (String bad : List.of("0", "-5", "many", "")) {
+                assertEquals(1024, parseEnv(Map.of("CETUSGUARD_MAX_CONNECTIONS", bad)).maxConnections(), bad);
+            }
+        } finally {
+            System.setErr(original);
+        }
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("ignoring CETUSGUARD_MAX_CONNECTIONS=\"many\""));
+    }
+
+    @Test
     void optionsAreImmutable() throws ConfigException {
         Options o = parse("-rules", "x");
         assertThrows(UnsupportedOperationException.class, () -> o.rules().add("y"));
@@ -311,6 +336,7 @@ class OptionsParserTest {
                 "  -frontend-tls-cert string\n", "(env CETUSGUARD_FRONTEND_TLS_CERT)\n",
                 "  -frontend-tls-key string\n", "(env CETUSGUARD_FRONTEND_TLS_KEY)\n",
                 "  -log-level int\n    \tThe minimum entry level to log, from 0 to 7 (env CETUSGUARD_LOG_LEVEL) (default 6)\n",
+                "  -max-connections int\n", "(env CETUSGUARD_MAX_CONNECTIONS) (default 1024)\n",
                 "  -no-builtin-rules\n    \tDo not load the built-in rules (env CETUSGUARD_NO_BUILTIN_RULES)\n",
                 "  -rules value\n", "(env CETUSGUARD_RULES)\n",
                 "  -rules-file value\n", "(env CETUSGUARD_RULES_FILE)\n",

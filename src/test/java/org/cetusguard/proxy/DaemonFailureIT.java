@@ -36,6 +36,7 @@ class DaemonFailureIT {
     static final String PING = "GET /v1.41/_ping HTTP/1.1\r\nHost: docker\r\n\r\n";
     static final Duration READ = Duration.ofSeconds(10);
 
+    static java.nio.file.Path cliConfig;
     static DockerTestbed testbed;
     static PrivateDockerd dockerd;
     static RunningProxy proxy;
@@ -44,6 +45,7 @@ class DaemonFailureIT {
     @BeforeAll
     static void start() throws Exception {
         testbed = DockerTestbed.get(); // the CLI, and the image to copy
+        cliConfig = Files.createTempDirectory("cg-fail-cli");
         dockerd = PrivateDockerd.start();
         CliResult load = shell(testbed.dockerCli() + " -H " + DockerTestbed.DIRECT_DOCKER_HOST + " save " + testbed.image()
                 + " | " + testbed.dockerCli() + " -H " + dockerd.address() + " load");
@@ -70,6 +72,13 @@ class DaemonFailureIT {
                 testbed.docker(dockerd.address(), "rm", "-f", "cg-fail-tick");
             }
             dockerd.close();
+        }
+        if (cliConfig != null) {
+            try {
+                Files.deleteIfExists(cliConfig);
+            } catch (IOException e) {
+                System.err.println("[daemon-failure] " + e.getMessage());
+            }
         }
     }
 
@@ -167,7 +176,7 @@ class DaemonFailureIT {
         Map<String, String> env = pb.environment();
         env.keySet().removeIf(k -> k.startsWith("DOCKER_"));
         env.put("DOCKER_HOST", host);
-        env.put("DOCKER_CONFIG", Files.createTempDirectory("cg-fail-cli").toString());
+        env.put("DOCKER_CONFIG", cliConfig.toString());
         pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         pb.redirectError(ProcessBuilder.Redirect.PIPE);
         return pb.start();

@@ -170,6 +170,62 @@ class DaemonMisbehaviourTest {
     }
 
     /**
+     * A client that leaves a quiet stream (a closed browser tab of a log viewer, a restarted event
+     * listener): the proxy notices at once and releases the daemon's connection, instead of at the
+     * stream's next line, which on a quiet host may be hours away.
+     */
+    @Test
+    void aClientLeavingAQuietStreamReleasesTheDaemonConnectionAtOnce() throws Exception {
+        daemon.mode(FakeDaemon.Mode.QUIET_STREAM);
+        daemon.delayMs(30_000);
+        for (int i = 0; i < 10; i++) {
+            try (RawClient c = RawClient.connect(port)) {
+                assertEquals(200, c.send("GET /v1.41/events HTTP/1.1\r\nHost: docker\r\n\r\n").readHead(READ).status());
+            }
+        }
+        assertTrue(ProcessProbe.eventually(3_000, () -> daemon.openConnections() == 0),
+                "daemon connections still open for streams nobody reads: " + daemon.openConnections());
+        daemon.mode(FakeDaemon.Mode.ANSWER);
+        assertServedAgain();
+    }
+
+    /** A stream that ends on its own leaves the connection usable: the watch hands it back to HTTP. */
+    @Test
+    void aStreamThatEndsLeavesTheConnectionUsable() throws Exception {
+        daemon.mode(FakeDaemon.Mode.SHORT_STREAM);
+        try (RawClient c = RawClient.connect(port)) {
+            for (int round = 0; round < 3; round++) {
+                c.send("GET /v1.41/events HTTP/1.1\r\nHost: docker\r\n\r\n");
+                assertEquals(200, c.readHead(READ).status());
+                for (int i = 0; i < 3; i++) {
+                    assertArrayEquals(("{\"event\":" + i + "}\n").getBytes(StandardCharsets.US_ASCII), c.readChunk(READ));
+                }
+                assertEquals(null, c.readChunk(READ), "the stream's last chunk");
+            }
+            daemon.mode(FakeDaemon.Mode.ANSWER);
+            RawClient.Response r = c.send(PING).read(READ);
+            assertEquals(200, r.status(), r.toString());
+        }
+    }
+
+    /**
+     * A client that sends more on a connection whose answer is a stream only the client can end: the
+     * stream is ended and the connection closed (nothing of what it sent is taken as a request).
+     */
+    @Test
+    void aClientSendingMoreDuringAStreamEndsIt() throws Exception {
+        daemon.mode(FakeDaemon.Mode.QUIET_STREAM);
+        daemon.delayMs(30_000);
+        try (RawClient c = RawClient.connect(port)) {
+            assertEquals(200, c.send("GET /v1.41/events HTTP/1.1\r\nHost: docker\r\n\r\n").readHead(READ).status());
+            c.send("GET /v1.41/secrets HTTP/1.1\r\nHost: docker\r\n\r\n");
+            assertThrows(EOFException.class, () -> c.readChunk(READ));
+        }
+        assertTrue(ProcessProbe.eventually(3_000, () -> daemon.openConnections() == 0));
+        assertEquals(java.util.List.of("GET /v1.41/events"), daemon.received().stream().map(FakeDaemon.Received::line).toList());
+    }
+
+    /**
      * A client that gives up on a daemon that does not answer: the proxy reads nothing from the client
      * while it waits, so it notices the close only when the response-headers timeout fires, and then
      * releases the daemon's connection too.
@@ -177,11 +233,12 @@ class DaemonMisbehaviourTest {
     @Test
     void aClientGivingUpIsReleasedByTheHeadersTimeoutAtTheLatest() throws Exception {
         daemon.mode(FakeDaemon.Mode.HANG);
+        int before = daemon.openConnections();
         try (RawClient c = RawClient.connect(port)) {
             c.send("GET /v1.41/containers/json HTTP/1.1\r\nHost: docker\r\n\r\n");
-            assertTrue(ProcessProbe.eventually(2_000, () -> daemon.openConnections() == 1), "request not at the daemon");
+            assertTrue(ProcessProbe.eventually(2_000, () -> daemon.received().size() == 1), "request not at the daemon");
         }
-        assertTrue(ProcessProbe.eventually(4_000, () -> daemon.openConnections() == 0),
+        assertTrue(ProcessProbe.eventually(4_000, () -> daemon.openConnections() <= before),
                 "the daemon connection outlived the client by more than the headers timeout");
         daemon.mode(FakeDaemon.Mode.ANSWER);
         assertServedAgain();

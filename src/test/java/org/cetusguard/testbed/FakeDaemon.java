@@ -54,7 +54,9 @@ public final class FakeDaemon implements AutoCloseable {
         /** Chunked headers at once, then a line every 100 ms until the peer goes away. */
         STREAM,
         /** Like STREAM but a line only every {@link #delayMs}: a quiet event stream or `logs -f`. */
-        QUIET_STREAM
+        QUIET_STREAM,
+        /** Chunked: three lines 200 ms apart, then the last chunk; the connection stays usable. */
+        SHORT_STREAM
     }
 
     /** One complete request as it arrived. */
@@ -154,7 +156,7 @@ public final class FakeDaemon implements AutoCloseable {
 
     /** Connections from the proxy open right now. */
     public int openConnections() {
-        return open.size();
+        return (int) open.stream().filter(SocketChannel::isOpen).count();
     }
 
     /** Forgets what was recorded (not the open connections). */
@@ -213,7 +215,7 @@ public final class FakeDaemon implements AutoCloseable {
                 Received r = new Received(n, request.method, request.target, request.headers, request.body,
                         new String(request.raw.toByteArray(), StandardCharsets.ISO_8859_1));
                 received.add(r);
-                if (!answer(r, in, out)) {
+                if (!answer(r, ch, in, out)) {
                     return;
                 }
             }
@@ -225,7 +227,7 @@ public final class FakeDaemon implements AutoCloseable {
     }
 
     /** Returns false when the connection must end after this answer. */
-    private boolean answer(Received r, InputStream in, OutputStream out) throws IOException {
+    private boolean answer(Received r, SocketChannel ch, InputStream in, OutputStream out) throws IOException {
         String upgrade = r.header("Upgrade");
         String connection = r.header("Connection");
         boolean hijack = upgrade != null && connection != null && upgrade.toLowerCase(Locale.ROOT).contains("tcp")
@@ -254,6 +256,20 @@ public final class FakeDaemon implements AutoCloseable {
             case QUIET_STREAM:
                 write(out, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
                         + "X-Fake-Daemon: " + r.sequence() + "\r\n\r\n");
+                // Like the real daemon (Go's background read): notice at once when the proxy hangs up.
+                // (On the channel itself: its stream wrappers would lock out the writer while reading.)
+                Thread watcher = new Thread(() -> {
+                    try {
+                        while (ch.read(java.nio.ByteBuffer.allocate(256)) >= 0) {
+                            // a proxy never sends more here
+                        }
+                    } catch (IOException ignored) {
+                        // closed
+                    }
+                    closeQuietly(ch);
+                }, "fake-daemon-stream-watch");
+                watcher.setDaemon(true);
+                watcher.start();
                 for (int i = 0; !closed; i++) {
                     sleep(m == Mode.STREAM ? 100 : delayMs);
                     String line = "{\"event\":" + i + "}\n";
@@ -262,6 +278,17 @@ public final class FakeDaemon implements AutoCloseable {
                 return false;
             default:
                 break;
+        }
+        if (m == Mode.SHORT_STREAM) {
+            write(out, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+                    + "X-Fake-Daemon: " + r.sequence() + "\r\n\r\n");
+            for (int i = 0; i < 3; i++) {
+                sleep(200);
+                String line = "{\"event\":" + i + "}\n";
+                write(out, Integer.toHexString(line.length()) + "\r\n" + line + "\r\n");
+            }
+            write(out, "0\r\n\r\n");
+            return true;
         }
         if (hijack) {
             write(out, "HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\n"

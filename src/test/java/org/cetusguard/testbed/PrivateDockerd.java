@@ -101,8 +101,22 @@ public final class PrivateDockerd implements AutoCloseable {
     public void close() {
         try {
             stop();
+            unmountDataRoot();
         } catch (IOException e) {
             System.err.println("[private-dockerd] " + e.getMessage());
+        }
+    }
+
+    /** dockerd makes its data root a mount of its own; one killed outright leaves it behind. */
+    private static void unmountDataRoot() throws IOException {
+        String dataRoot = DIR.resolve("data").toString();
+        for (int i = 0; i < 5 && Files.readString(Path.of("/proc/mounts")).contains(" " + dataRoot + " "); i++) {
+            try {
+                new ProcessBuilder("umount", dataRoot).inheritIO().start().waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 

@@ -61,14 +61,18 @@ public final class ProcessProbe {
         return new Fds(total, tcp, unix, total - tcp - unix);
     }
 
-    /** TCP connections of this host whose local or remote port is {@code port}, not listening. */
+    /**
+     * Sockets of this host that some process still holds (TIME_WAIT and other kernel-only leftovers
+     * have no inode) on a connection whose local or remote port is {@code port}, listeners excepted.
+     */
     public static int tcpConnectionsOnPort(int port) {
         String hex = String.format(":%04X", port);
         int count = 0;
         for (String file : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
             for (String[] row : rows(file)) {
                 boolean listening = row[3].equals("0A");
-                if (!listening && (row[1].endsWith(hex) || row[2].endsWith(hex))) {
+                boolean held = row.length > 9 && !row[9].equals("0");
+                if (!listening && held && (row[1].endsWith(hex) || row[2].endsWith(hex))) {
                     count++;
                 }
             }
