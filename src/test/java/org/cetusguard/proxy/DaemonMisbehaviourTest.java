@@ -88,7 +88,7 @@ class DaemonMisbehaviourTest {
             assertTrue(tookMs >= 1_400 && tookMs < 4_000, "answered after " + tookMs + " ms");
         }
         // The abandoned exchange's connection to the daemon is closed, not left to pile up.
-        assertTrue(ProcessProbe.eventually(3_000, () -> daemon.openConnections() == 0), "open: " + daemon.openConnections());
+        assertTrue(ProcessProbe.eventually(10_000, () -> daemon.openConnections() == 0), "open: " + daemon.openConnections());
         daemon.mode(FakeDaemon.Mode.ANSWER);
         assertServedAgain();
     }
@@ -183,7 +183,7 @@ class DaemonMisbehaviourTest {
                 assertEquals(200, c.send("GET /v1.41/events HTTP/1.1\r\nHost: docker\r\n\r\n").readHead(READ).status());
             }
         }
-        assertTrue(ProcessProbe.eventually(3_000, () -> daemon.openConnections() == 0),
+        assertTrue(ProcessProbe.eventually(10_000, () -> daemon.openConnections() == 0),
                 "daemon connections still open for streams nobody reads: " + daemon.openConnections());
         daemon.mode(FakeDaemon.Mode.ANSWER);
         assertServedAgain();
@@ -221,7 +221,7 @@ class DaemonMisbehaviourTest {
             c.send("GET /v1.41/secrets HTTP/1.1\r\nHost: docker\r\n\r\n");
             assertThrows(EOFException.class, () -> c.readChunk(READ));
         }
-        assertTrue(ProcessProbe.eventually(3_000, () -> daemon.openConnections() == 0));
+        assertTrue(ProcessProbe.eventually(10_000, () -> daemon.openConnections() == 0));
         assertEquals(java.util.List.of("GET /v1.41/events"), daemon.received().stream().map(FakeDaemon.Received::line).toList());
     }
 
@@ -234,11 +234,13 @@ class DaemonMisbehaviourTest {
     void aClientGivingUpIsReleasedByTheHeadersTimeoutAtTheLatest() throws Exception {
         daemon.mode(FakeDaemon.Mode.HANG);
         int before = daemon.openConnections();
+        int receivedBefore = daemon.received().size();
         try (RawClient c = RawClient.connect(port)) {
             c.send("GET /v1.41/containers/json HTTP/1.1\r\nHost: docker\r\n\r\n");
-            assertTrue(ProcessProbe.eventually(2_000, () -> daemon.received().size() == 1), "request not at the daemon");
+            // Generous: on a loaded CI machine the first request of a fresh proxy can take seconds.
+            assertTrue(ProcessProbe.eventually(10_000, () -> daemon.received().size() > receivedBefore), "request not at the daemon");
         }
-        assertTrue(ProcessProbe.eventually(4_000, () -> daemon.openConnections() <= before),
+        assertTrue(ProcessProbe.eventually(6_000, () -> daemon.openConnections() <= before),
                 "the daemon connection outlived the client by more than the headers timeout");
         daemon.mode(FakeDaemon.Mode.ANSWER);
         assertServedAgain();

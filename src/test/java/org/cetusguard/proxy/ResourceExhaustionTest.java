@@ -96,7 +96,7 @@ class ResourceExhaustionTest {
     /** Proxy pool threads that are running something rather than waiting for work. */
     static void assertNoThreadHeld(String when) {
         // A sample can catch a thread in the middle of a short task; a held thread stays busy.
-        boolean idle = ProcessProbe.eventually(2_000, () -> ProcessProbe.busyProxyThreads() == 0);
+        boolean idle = ProcessProbe.eventually(5_000, () -> ProcessProbe.busyProxyThreads() == 0);
         assertTrue(idle, "proxy threads busy " + when + ": " + ProcessProbe.busyProxyThreads() + ProcessProbe.describeProxyThreads());
     }
 
@@ -219,7 +219,7 @@ class ResourceExhaustionTest {
             stalled.forEach(RawClient::close);
         }
         // The daemon saw those requests begin (a body is streamed as it comes) but never end: none complete.
-        assertTrue(ProcessProbe.eventually(3_000, () -> daemon.incomplete() == 80), "abandoned at the daemon: " + daemon.incomplete());
+        assertTrue(ProcessProbe.eventually(10_000, () -> daemon.incomplete() == 80), "abandoned at the daemon: " + daemon.incomplete());
         assertTrue(daemon.received().stream().allMatch(r -> r.line().equals("GET /v1.41/_ping")), daemon.received().toString());
         assertEquals(List.of(), daemon.problems());
     }
@@ -236,7 +236,7 @@ class ResourceExhaustionTest {
             assertEquals(400, r.status(), r.toString());
             assertTrue(c.closedWithin(READ));
         }
-        assertTrue(ProcessProbe.eventually(3_000, () -> daemon.incomplete() == 1), "abandoned: " + daemon.incomplete());
+        assertTrue(ProcessProbe.eventually(10_000, () -> daemon.incomplete() == 1), "abandoned: " + daemon.incomplete());
         assertEquals(List.of(), daemon.received());
         assertGoodClientServed(port, 1_000);
     }
@@ -270,7 +270,7 @@ class ResourceExhaustionTest {
         }
         assertGoodClientServed(port, 1_000);
         // Until the proxy has closed its side of every flood connection, those still count.
-        assertTrue(ProcessProbe.eventually(5_000, () -> socketsOf(port, false) == 0), "sockets left: " + socketsOf(port, false));
+        assertTrue(ProcessProbe.eventually(10_000, () -> socketsOf(port, false) == 0), "sockets left: " + socketsOf(port, false));
 
         // Exactly the limit in idle connections, then a good client: it waits until they are reaped (2 s).
         List<RawClient> idle = new ArrayList<>();
@@ -278,7 +278,7 @@ class ResourceExhaustionTest {
             for (int i = 0; i < 16; i++) {
                 idle.add(RawClient.connect(port));
             }
-            assertTrue(ProcessProbe.eventually(1_500, () -> acceptedBy(port) == 16), "held: " + acceptedBy(port));
+            assertTrue(ProcessProbe.eventually(5_000, () -> acceptedBy(port) == 16), "held: " + acceptedBy(port));
             long start = System.nanoTime();
             assertGoodClientServed(port, 6_000);
             long waitedMs = (System.nanoTime() - start) / 1_000_000;
