@@ -259,6 +259,65 @@ def proc_cpu_s(pid):
         return None
 
 
+def machine_busy_s():
+    """CPU seconds the whole machine has been busy (all cores), from /proc/stat."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    busy = v[0] + v[1] + v[2] + v[5] + v[6] + (v[7] if len(v) > 7 else 0)  # user nice system irq softirq steal
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def descendants(pid):
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for t in os.listdir("/proc/%d/task" % p):
+                with open("/proc/%d/task/%s/children" % (p, t)) as f:
+                    kids = [int(x) for x in f.read().split()]
+                out += kids
+                todo += kids
+        except OSError:
+            pass
+    return out
+
+
+class CpuWindow:
+    """CPU used during a window by the machine, by our processes, and so by everything else."""
+
+    def __init__(self, pids):
+        self.pids = [p for p in pids if p]
+        for p in list(self.pids):
+            self.pids += descendants(p)   # dockerd's containerd and shims
+
+    def __enter__(self):
+        self.m0 = machine_busy_s()
+        self.p0 = {p: proc_cpu_s(p) for p in self.pids}
+        r = os.times()
+        self.s0 = r.user + r.system + r.children_user + r.children_system
+        self.t0 = time.monotonic()
+        return self
+
+    def __exit__(self, *exc):
+        r = os.times()
+        ours = r.user + r.system + r.children_user + r.children_system - self.s0  # this helper and wrk/curl
+        for p, c0 in self.p0.items():
+            c1 = proc_cpu_s(p)
+            if c0 is not None and c1 is not None:
+                ours += c1 - c0
+        wall = time.monotonic() - self.t0
+        self.others_cores = max(0.0, (machine_busy_s() - self.m0 - ours) / wall) if wall > 0 else None
+        return False
+
+
+def load1():
+    try:
+        with open("/proc/loadavg") as f:
+            return float(f.read().split()[0])
+    except (OSError, ValueError):
+        return None
+
+
 def proc_status(pid):
     out = {}
     try:
@@ -324,11 +383,14 @@ def cmd_matrix(a):
             order = targets[k:] + targets[:k]  # rotate: no target is always first
             for t in order:
                 cpu0 = proc_cpu_s(t["pid"])
-                r = run_wrk(t["url"] + path, conns, 1 if conns == 1 else 2, a.duration)
+                with CpuWindow([t["pid"], a.daemon_pid]) as win:
+                    r = run_wrk(t["url"] + path, conns, 1 if conns == 1 else 2, a.duration)
                 cpu1 = proc_cpu_s(t["pid"])
+                r["others_cores"] = win.others_cores
                 if cpu0 is not None and cpu1 is not None and r["requests"]:
                     r["cpu_us_per_req"] = (cpu1 - cpu0) * 1e6 / r["requests"]
-                r.update({"kind": "wrk", "scenario": scen, "path": path, "conns": conns, "target": t["name"], "round": rnd})
+                r.update({"kind": "wrk", "scenario": scen, "path": path, "conns": conns, "target": t["name"], "round": rnd,
+                          "load1": load1()})
                 append_raw(a.raw, r)
                 log("round %d %-11s %-24s c=%-2d %8.0f req/s p50 %6d us p99 %7d us errors %d" % (
                     rnd + 1, t["name"], scen, conns, r["rps"], r["p50_us"], r["p99_us"], r["errors"]))
@@ -788,7 +850,19 @@ def cmd_mixed(a):
         u = curl_transfer(a.url + a.upload_path, upload=a.upload_file)
         u["complete"] = u.get("bytes") == fx["load_bytes"]
         results["upload"] = u
-    threads = [threading.Thread(target=f) for f in (wrk_list, wrk_ping, transfers)]
+    def nmt():
+        # profiling aid: the JVM's own account of its memory at the height of the load
+        # (needs -XX:NativeMemoryTracking=summary in the variant's JAVA_OPTS, and jcmd)
+        time.sleep(a.nmt_at)
+        q = subprocess.run(["jcmd", str(p.pid), "VM.native_memory", "summary"], capture_output=True, text=True, timeout=30)
+        results["nmt"] = q.stdout + q.stderr
+        for what in (["GC.heap_info"], ["GC.class_histogram"]):
+            q = subprocess.run(["jcmd", str(p.pid)] + what, capture_output=True, text=True, timeout=30)
+            results["nmt"] += "\n" + "\n".join((q.stdout + q.stderr).splitlines()[:45])
+        st = proc_status(p.pid) or {}
+        results["nmt_status"] = st
+    fns = [wrk_list, wrk_ping, transfers] + ([nmt] if a.nmt_at else [])
+    threads = [threading.Thread(target=f) for f in fns]
     for th2 in threads:
         th2.start()
     emissions = max(5, int(a.duration / 0.2))
@@ -814,6 +888,9 @@ def cmd_mixed(a):
         "wrk_list": results.get("wrk_list"), "wrk_ping": results.get("wrk_ping"),
         "download": results.get("download"), "upload": results.get("upload"),
         "events": fol["events"], "logs": fol["logs"], "samples": len(samples)})
+    if a.nmt_at:
+        rec["nmt"] = results.get("nmt")
+        rec["nmt_status"] = results.get("nmt_status")
     if cg:
         rec["cg_max_usage_bytes"] = read_int(os.path.join(cg, "memory.max_usage_in_bytes"))
         rec["cg_failcnt"] = read_int(os.path.join(cg, "memory.failcnt"))
@@ -1045,6 +1122,15 @@ def cmd_report(a):
                 "yes" if r.get("alive") else "NO", fmt((r.get("wrk_list") or {}).get("rps"), 0),
                 fmt(r.get("stop_s"), 2)))
         L.append("")
+    others = sorted(r["others_cores"] for r in wrk if r.get("others_cores") is not None)
+    if others:
+        med_o = statistics.median(others)
+        meta.setdefault("notes", []).append(
+            "CPU used by processes other than this benchmark's (wrk, the target, the private dockerd and its containerd) "
+            "during the wrk runs: median %.2f cores, max %.2f cores of %d.%s" % (
+                med_o, others[-1], os.cpu_count() or 0,
+                " **Other work was running on the machine: the figures are disturbed; compare ratios from the same run, "
+                "and rerun on a quiet machine.**" if med_o > 0.25 else ""))
     if meta.get("notes"):
         L.append("## Notes")
         L.append("")
@@ -1091,6 +1177,7 @@ def main():
     s.add_argument("--rounds", type=int, default=3)
     s.add_argument("--duration", type=float, default=5)
     s.add_argument("--warmup", type=float, default=2)
+    s.add_argument("--daemon-pid", type=int, default=0)
     s.set_defaults(func=cmd_matrix)
 
     s = sub.add_parser("streams")
@@ -1143,6 +1230,7 @@ def main():
     s.add_argument("--duration", type=float, default=10)
     s.add_argument("--cgroup")
     s.add_argument("--cgroup-limit-mib", type=int, default=0)
+    s.add_argument("--nmt-at", type=float, default=0, help="run jcmd VM.native_memory summary this many seconds in")
     s.add_argument("--log")
     s.set_defaults(func=cmd_mixed)
 
