@@ -1,17 +1,8 @@
 package org.cetusguard.policy;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -54,8 +45,8 @@ import org.cetusguard.rules.RuleSet;
  * {@code unix-gid N}. The value is the rest of the line, so a DN may contain blanks.
  */
 public final class ClientProfiles {
-    /** Far above any real profiles file; stops a wrong path from eating memory. */
-    static final int MAX_FILE_BYTES = 1024 * 1024;
+    /** Far above any real profiles file; stops a wrong path from eating memory (the rules files' limit). */
+    static final int MAX_FILE_BYTES = RuleParser.MAX_FILE_BYTES;
 
     private static final String SECTION_PREFIX = "[profile";
 
@@ -90,7 +81,7 @@ public final class ClientProfiles {
     public static ClientProfiles parse(Path file) throws RuleException {
         String origin = "profiles file " + Json.quote(file.toString());
         Path directory = file.toAbsolutePath().getParent();
-        return parse(read(file, origin), origin, directory);
+        return parse(RuleParser.readConfigFile(file, origin), origin, directory);
     }
 
     /**
@@ -428,37 +419,5 @@ public final class ClientProfiles {
             }
         }
         return -1;
-    }
-
-    private static String read(Path file, String origin) throws RuleException {
-        byte[] bytes;
-        try {
-            BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
-            if (!attributes.isRegularFile()) {
-                throw new RuleException("cannot read " + origin + ": not a regular file");
-            }
-            // Read one byte past the limit instead of trusting the size: the file may grow meanwhile.
-            try (InputStream in = Files.newInputStream(file)) {
-                bytes = in.readNBytes(MAX_FILE_BYTES + 1);
-            }
-        } catch (NoSuchFileException e) {
-            throw new RuleException("cannot read " + origin + ": no such file", e);
-        } catch (AccessDeniedException e) {
-            throw new RuleException("cannot read " + origin + ": permission denied", e);
-        } catch (IOException | SecurityException e) {
-            throw new RuleException("cannot read " + origin + ": " + e.getClass().getSimpleName(), e);
-        }
-        if (bytes.length > MAX_FILE_BYTES) {
-            throw new RuleException("cannot read " + origin + ": larger than " + MAX_FILE_BYTES + " bytes");
-        }
-        try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes))
-                    .toString();
-        } catch (CharacterCodingException e) {
-            throw new RuleException("cannot read " + origin + ": not valid UTF-8", e);
-        }
     }
 }

@@ -23,7 +23,7 @@ import org.cetusguard.log.Log;
 /** Turns rule text (from -rules, CETUSGUARD_RULES, rules files or the built-ins) into rules. */
 public final class RuleParser {
     /** Far above any real rules file; stops a wrong path (a log, a disk image) from eating memory. */
-    static final int MAX_FILE_BYTES = 1024 * 1024;
+    public static final int MAX_FILE_BYTES = 1024 * 1024;
 
     // The Go original's grammar, verbatim. Evaluated with RE2 so that '.' and the blank classes
     // behave exactly as in Go (e.g. a stray '\r' inside a line is part of the pattern).
@@ -79,9 +79,22 @@ public final class RuleParser {
     /** Reads a rules file: a regular file, at most {@link #MAX_FILE_BYTES}, strict UTF-8. */
     public static List<Rule> parseFile(Path file) throws RuleException {
         String origin = "rules file " + escape(file.toString(), false);
+        String text = readConfigFile(file, origin);
+        // Go reads files with bufio.ScanLines, which also drops a '\r' ending the last line.
+        if (text.endsWith("\r")) {
+            text = text.substring(0, text.length() - 1);
+        }
+        return parse(text, origin);
+    }
+
+    /**
+     * Reads an operator's file (rules, profiles): a regular file (symlinks followed, like the Go
+     * original's os.Open + Stat: a mounted secret is often a link), at most {@link #MAX_FILE_BYTES},
+     * strict UTF-8. Errors name {@code origin} and say what is wrong.
+     */
+    public static String readConfigFile(Path file, String origin) throws RuleException {
         byte[] bytes;
         try {
-            // Follows symlinks, like the Go original's os.Open + Stat (a mounted secret is often a link).
             BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
             if (!attributes.isRegularFile()) {
                 throw new RuleException("cannot read " + origin + ": not a regular file");
@@ -100,9 +113,8 @@ public final class RuleParser {
         if (bytes.length > MAX_FILE_BYTES) {
             throw new RuleException("cannot read " + origin + ": larger than " + MAX_FILE_BYTES + " bytes");
         }
-        String text;
         try {
-            text = StandardCharsets.UTF_8.newDecoder()
+            return StandardCharsets.UTF_8.newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
                     .decode(ByteBuffer.wrap(bytes))
@@ -110,11 +122,6 @@ public final class RuleParser {
         } catch (CharacterCodingException e) {
             throw new RuleException("cannot read " + origin + ": not valid UTF-8", e);
         }
-        // Go reads files with bufio.ScanLines, which also drops a '\r' ending the last line.
-        if (text.endsWith("\r")) {
-            text = text.substring(0, text.length() - 1);
-        }
-        return parse(text, origin);
     }
 
     private static Rule parseLine(String line, String origin, int lineNumber) throws RuleException {
