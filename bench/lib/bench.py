@@ -911,8 +911,9 @@ def cmd_mixed(a):
     rec["failed_requests"] = failed
     rec["ok"] = alive and failed == 0 and not rec.get("cg_oom_kill")
     t_stop = time.monotonic()
-    stop(p)
+    stop(p, grace=a.stop_grace)
     rec["stop_s"] = round(time.monotonic() - t_stop, 3) if alive else None
+    rec["stop_killed"] = alive and p.returncode == -signal.SIGKILL
     if cg:
         rec["cg_oom_kill_after"] = read_kv(os.path.join(cg, "memory.oom_control")).get("oom_kill")
         for _ in range(50):
@@ -1120,7 +1121,7 @@ def cmd_report(a):
                 fmt(r["cg_max_usage_bytes"] / 1048576.0, 1) if r.get("cg_max_usage_bytes") else "–",
                 fmt(r.get("cg_failcnt")), fmt(r.get("cg_oom_kill")), fmt(r.get("failed_requests")),
                 "yes" if r.get("alive") else "NO", fmt((r.get("wrk_list") or {}).get("rps"), 0),
-                fmt(r.get("stop_s"), 2)))
+                (">%s (killed)" % fmt(r.get("stop_s"), 1)) if r.get("stop_killed") else fmt(r.get("stop_s"), 2)))
         L.append("")
     others = sorted(r["others_cores"] for r in wrk if r.get("others_cores") is not None)
     if others:
@@ -1230,6 +1231,7 @@ def main():
     s.add_argument("--duration", type=float, default=10)
     s.add_argument("--cgroup")
     s.add_argument("--cgroup-limit-mib", type=int, default=0)
+    s.add_argument("--stop-grace", type=float, default=15, help="seconds between SIGTERM and SIGKILL")
     s.add_argument("--nmt-at", type=float, default=0, help="run jcmd VM.native_memory summary this many seconds in")
     s.add_argument("--log")
     s.set_defaults(func=cmd_mixed)
