@@ -50,6 +50,9 @@ public final class Backend extends ContainerLifeCycle {
      */
     public static final long RESPONSE_HEADERS_TIMEOUT_MS = TimeUnit.MINUTES.toMillis(10);
 
+    /** Read and write size for request and response bodies, both towards the daemon and the clients. */
+    public static final int IO_BUFFER_SIZE = 64 * 1024;
+
     private final HttpClient client;
     private final Transport transport;
     private final Path socket;
@@ -68,6 +71,12 @@ public final class Backend extends ContainerLifeCycle {
         connector.setConnectTimeout(java.time.Duration.ofSeconds(30));
         if (tls != null) {
             connector.setSslContextFactory(tls);
+        } else {
+            // A plain backend: keep the connector from starting a TLS factory of its own, which loads
+            // the JDK's trust store (measured: ~10 MiB of a 64 MiB container for nothing).
+            SslContextFactory.Client unused = new SslContextFactory.Client();
+            connector.setSslContextFactory(unused);
+            connector.unmanage(unused);
         }
         client = new HttpClient(new HttpClientTransportOverHTTP(connector));
         client.setExecutor(executor);
@@ -77,6 +86,10 @@ public final class Backend extends ContainerLifeCycle {
         client.setHttpCookieStore(new HttpCookieStore.Empty());
         client.setUserAgentField(null);
         client.setIdleTimeout(POOL_IDLE_TIMEOUT_MS);
+        // Large bodies (build contexts, image loads, exports) move in 64 KiB reads instead of 4-16 KiB:
+        // measured twice the upload rate at less than half the CPU. Buffers are pooled, not per connection.
+        client.setRequestBufferSize(IO_BUFFER_SIZE);
+        client.setResponseBufferSize(IO_BUFFER_SIZE);
         // Long-lived streams each hold a connection; a low cap would queue every later request behind them.
         client.setMaxConnectionsPerDestination(4096);
         addBean(client);

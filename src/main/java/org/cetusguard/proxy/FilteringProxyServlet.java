@@ -1,8 +1,10 @@
 package org.cetusguard.proxy;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.concurrent.TimeoutException;
 
+import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.cetusguard.audit.Exchange;
@@ -13,6 +15,7 @@ import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.ee10.proxy.AsyncMiddleManServlet;
+import org.eclipse.jetty.ee10.servlet.HttpOutput;
 import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
@@ -36,6 +39,16 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
     public FilteringProxyServlet(RequestGate gate, Backend backend) {
         this.gate = gate;
         this.backend = backend;
+    }
+
+    /** Writes the daemon's chunk as it is: the stock implementation copies each one into a new byte[]. */
+    @Override
+    protected void writeProxyResponseContent(ServletOutputStream output, ByteBuffer content) throws IOException {
+        if (output instanceof HttpOutput jettyOutput) {
+            jettyOutput.write(content);
+        } else {
+            super.writeProxyResponseContent(output, content);
+        }
     }
 
     /** The backend client is shared with the hijack handler and owned by the server's lifecycle. */

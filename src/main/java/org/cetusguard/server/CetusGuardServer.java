@@ -297,6 +297,8 @@ public final class CetusGuardServer {
         // Each chunk the daemon sends is written at once: `logs -f` and `/events` lines must not wait
         // in an aggregation buffer.
         http.setOutputAggregationSize(0);
+        // Upload bodies (build contexts, image loads) are read in large pieces.
+        http.setInputBufferSize(Backend.IO_BUFFER_SIZE);
         ConnectionFactory[] factories;
         if (tls != null) {
             SecureRequestCustomizer secure = new SecureRequestCustomizer();
