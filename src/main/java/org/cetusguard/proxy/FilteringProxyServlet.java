@@ -4,6 +4,9 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeoutException;
 
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.ReadListener;
+import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -31,6 +34,8 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
     private static final String REFUSAL_ATTRIBUTE = FilteringProxyServlet.class.getName() + ".refusal";
     private static final String ALLOWED_ATTRIBUTE = FilteringProxyServlet.class.getName() + ".allowed";
     private static final String FAILURE_ATTRIBUTE = FilteringProxyServlet.class.getName() + ".failure";
+    /** Bodies of refused requests up to this size are read and dropped so the answer arrives cleanly. */
+    private static final long MAX_DISCARDED_BODY = 1024 * 1024;
     private static final String WATCH_ATTRIBUTE = FilteringProxyServlet.class.getName() + ".watch";
 
     private final RequestGate gate;
@@ -122,7 +127,45 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
     @Override
     protected void onProxyRewriteFailed(HttpServletRequest clientRequest, HttpServletResponse proxyResponse) {
         RequestGate.Refused refused = (RequestGate.Refused) clientRequest.getAttribute(REFUSAL_ATTRIBUTE);
-        sendJson(proxyResponse, refused.status(), refused.message());
+        long length = clientRequest.getContentLengthLong();
+        // A client that sent Expect: 100-continue waits for our answer before its body: give it at once.
+        boolean waitsForContinue = "100-continue".equalsIgnoreCase(clientRequest.getHeader("Expect"));
+        if (length <= 0 || length > MAX_DISCARDED_BODY || waitsForContinue) {
+            sendJson(proxyResponse, refused.status(), refused.message());
+            return;
+        }
+        // A refused request's small body is read and dropped before the answer: answering first makes
+        // Jetty close a connection with unread bytes, and a client still writing its body (docker
+        // volume create) then sees a reset instead of the 403 and its reason. Read asynchronously, so
+        // a client that never sends the body holds no thread; the idle timeout ends it.
+        try {
+            AsyncContext async = clientRequest.startAsync();
+            async.setTimeout(0);
+            ServletInputStream input = clientRequest.getInputStream();
+            input.setReadListener(new ReadListener() {
+                private final byte[] discard = new byte[8192];
+
+                @Override
+                public void onDataAvailable() throws IOException {
+                    while (input.isReady() && !input.isFinished() && input.read(discard) >= 0) {
+                        // dropped
+                    }
+                }
+
+                @Override
+                public void onAllDataRead() {
+                    sendJson(proxyResponse, refused.status(), refused.message());
+                    async.complete();
+                }
+
+                @Override
+                public void onError(Throwable failure) {
+                    async.complete();
+                }
+            });
+        } catch (IOException | IllegalStateException e) {
+            sendJson(proxyResponse, refused.status(), refused.message());
+        }
     }
 
     @Override

@@ -167,6 +167,28 @@ class FrontendsIT {
         }
     }
 
+    @Test
+    void aRefusedRequestsBodyIsReadSoTheAnswerArrivesAndTheConnectionStays() throws Exception {
+        try (RunningProxy proxy = RunningProxy.start("-frontend-addr", "tcp://127.0.0.1:0", "-rules", "GET /v1.41/containers/json");
+             Socket socket = new Socket("127.0.0.1", proxy.port(0))) {
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            String body = "{\"Name\":\"x\"}";
+            // Headers first, the body a moment later: what the docker CLI does for `volume create`.
+            out.write(("POST /v1.41/volumes/create HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + body.length() + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            Thread.sleep(300);
+            out.write(body.getBytes(StandardCharsets.ISO_8859_1));
+            out.write("GET /v1.41/containers/json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            String answers = new String(socket.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+            assertTrue(answers.startsWith("HTTP/1.1 403"), answers);
+            assertTrue(answers.contains("forbidden by CetusGuard: POST /v1.41/volumes/create"), answers);
+            assertTrue(answers.contains("HTTP/1.1 200"), "the connection served the next request: " + answers);
+        }
+    }
+
     static int rawStatus(int port, String request) throws Exception {
         String response = rawResponse(port, request);
         return Integer.parseInt(response.substring(9, 12));
