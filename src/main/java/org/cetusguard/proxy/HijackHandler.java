@@ -61,15 +61,17 @@ public final class HijackHandler extends Handler.Wrapper {
         ClientIdentity identity = gate.needsIdentity() ? ClientIdentities.of(request) : null;
         RequestGate.Decision decision = gate.decide(request.getMethod(), request.getHttpURI().getPath(),
                 request.getHttpURI().getQuery(), Observer.clientOf(request), exchange, identity);
-        if (decision instanceof RequestGate.Refused refused) {
-            sendJson(response, callback, refused.status(), refused.message());
-            return true;
-        }
-        RequestGate.Allowed allowed = (RequestGate.Allowed) decision;
-        // The body must be consumed before the connection changes hands; it is small and bounded.
+        // The body is read first, whatever the decision: it is small and bounded, it must be consumed
+        // before the connection changes hands, and a refusal sent while the client is still writing it
+        // (exec start's JSON) would make Jetty close the connection and the CLI see a broken pipe.
         Content.Source.asByteArrayAsync(request, MAX_BODY, new Promise.Invocable<>() {
             @Override
             public void succeeded(byte[] body) {
+                if (decision instanceof RequestGate.Refused refused) {
+                    sendJson(response, callback, refused.status(), refused.message());
+                    return;
+                }
+                RequestGate.Allowed allowed = (RequestGate.Allowed) decision;
                 if (allowed.policy().inspects(request.getMethod(), allowed.path())) {
                     Verdict verdict = allowed.policy().check(request.getMethod(), allowed.path(), allowed.query(), body);
                     if (!(verdict instanceof Verdict.Allow)) {
@@ -87,6 +89,10 @@ public final class HijackHandler extends Handler.Wrapper {
 
             @Override
             public void failed(Throwable failure) {
+                if (decision instanceof RequestGate.Refused refused) {
+                    sendJson(response, callback, refused.status(), refused.message());
+                    return;
+                }
                 sendJson(response, callback, HttpStatus.BAD_REQUEST_400, "bad request body for a hijacked stream: " + failure.getMessage());
             }
         });
