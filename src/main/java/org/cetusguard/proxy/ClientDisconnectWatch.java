@@ -48,8 +48,11 @@ final class ClientDisconnectWatch implements Callback {
 
     @Override
     public void failed(Throwable cause) {
-        // The connection failed or closed, or stop() cancelled the watch: the exchange ends its own way.
-        state.compareAndSet(State.WATCHING, State.STOPPED);
+        // stop() moves to STOPPED before it cancels the watch, so a failure seen while still watching is
+        // the client's connection failing or closing: that ends the relayed stream too.
+        if (state.compareAndSet(State.WATCHING, State.FIRED)) {
+            fromDaemon.abort(cause);
+        }
     }
 
     /** Before the exchange completes: withdraw the read interest so that the next request can be read. */
