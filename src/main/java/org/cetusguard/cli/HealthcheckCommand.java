@@ -25,7 +25,6 @@ import org.cetusguard.server.TlsContexts;
  * Exit 0 healthy, 1 not.
  */
 final class HealthcheckCommand {
-    private static final int TIMEOUT_MS = 5000;
     private static final byte[] PING = "GET /_ping HTTP/1.0\r\nHost: cetusguard\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
     private HealthcheckCommand() {
@@ -56,9 +55,8 @@ final class HealthcheckCommand {
 
     /** The status line of a GET /_ping, on a fresh connection. */
     private static String ping(SocketAddress address) throws IOException {
-        try (SocketChannel channel = SocketChannel.open()) {
-            channel.socket().setSoTimeout(TIMEOUT_MS);
-            channel.connect(address);
+        // open(address) picks the protocol family (TCP or Unix); the health check's own timeout bounds it.
+        try (SocketChannel channel = SocketChannel.open(address)) {
             channel.write(ByteBuffer.wrap(PING));
             ByteBuffer in = ByteBuffer.allocate(512);
             while (in.hasRemaining() && channel.read(in) >= 0) {

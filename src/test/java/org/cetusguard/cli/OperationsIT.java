@@ -190,6 +190,12 @@ class OperationsIT {
             assertEquals(0, healthy.exitCode(), healthy.stdout() + healthy.stderr());
             assertTrue(healthy.stdout().startsWith("healthy: GET /_ping"), healthy.stdout());
         }
+        Path socket = dir.resolve("health.sock");
+        try (ProxyProcess proxy = ProxyProcess.start(dir, Map.of(), "-frontend-addr", "unix://" + socket)) {
+            proxy.awaitLog(proxy.stdout, "serve on unix://", Duration.ofSeconds(10));
+            ProxyProcess.Result overUnix = ProxyProcess.tool(null, "healthcheck", "-frontend-addr", "unix://" + socket);
+            assertEquals(0, overUnix.exitCode(), overUnix.stdout() + overUnix.stderr());
+        }
         try (ProxyProcess noDaemon = ProxyProcess.start(dir, Map.of(), "-backend-addr", "unix://" + dir.resolve("missing.sock"))) {
             ProxyProcess.Result unhealthy = ProxyProcess.tool(null, "healthcheck", "-frontend-addr", noDaemon.dockerHost());
             assertEquals(1, unhealthy.exitCode());
