@@ -1448,7 +1448,7 @@ def cmd_report(a):
             continue
         r = ratio(s["rps"].get(cg), s["rps"].get(go))
         check11("%s throughput at 16 conns ≥ 1.0× Go" % label,
-                "%s (%s vs %s req/s)" % (fmt_x(r), fmt(s["rps"].get(cg), 0), fmt(s["rps"].get(go), 0)),
+                "%s (%s vs %s req/s)" % (fmt_x(r, 3), fmt(s["rps"].get(cg), 0), fmt(s["rps"].get(go), 0)),
                 "≥ 1.0×", None if r is None else r >= 1.0, "" if go_measured else no_go)
     for scen, label in (("_ping", "`/_ping`"), ("container list", "container list"), ("container inspect", "inspect")):
         s = summary_wrk.get((scen, 1))
@@ -1457,7 +1457,7 @@ def cmd_report(a):
             continue
         c, gv = s["p50"].get(cg), s["p50"].get(go)
         ok = None if c is None or gv is None else c <= gv
-        check11("p50 at 1 conn ≤ Go's (%s)" % label, "%s vs %s µs (%s)" % (fmt(c, 0), fmt(gv, 0), fmt_x(ratio(c, gv))),
+        check11("p50 at 1 conn ≤ Go's (%s)" % label, "%s vs %s µs (%s)" % (fmt(c, 0), fmt(gv, 0), fmt_x(ratio(c, gv), 3)),
                 "≤ Go", ok, "" if go_measured else no_go)
     for scen, peak_goal in (("moderate", 32), ("double", None)):
         r = load_get(scen, cg)
