@@ -9,6 +9,8 @@ Subcommands (all results are appended as JSON lines to --raw):
   followers  /events and logs -f with many concurrent followers per target
   startup    launch a proxy N times, time to the first answered /_ping
   mixed      mixed load on a freshly started proxy, peak memory sampled (optionally in a cgroup)
+  load       issue 11's loads (list + inspect wrk, /events and logs -f followers) on a fresh proxy in a cgroup
+  idle       memory held per idle keep-alive connection and per idle /events or logs -f stream
   report     turn the raw results into Markdown, TSV and JSON
 
 Only loopback TCP and Unix sockets are ever used.
@@ -376,7 +378,7 @@ def cmd_matrix(a):
         for t in targets:
             for path in paths:
                 r = run_wrk(t["url"] + path, 16, 2, a.warmup)
-                log("warm-up %-11s %-40s %7.0f req/s" % (t["name"], path, r["rps"]))
+                log("warm-up %-13s %-40s %7.0f req/s" % (t["name"], path, r["rps"]))
     for rnd in range(a.rounds):
         for ci, (scen, path, conns) in enumerate(cases):
             k = (rnd + ci) % len(targets)
@@ -392,7 +394,7 @@ def cmd_matrix(a):
                 r.update({"kind": "wrk", "scenario": scen, "path": path, "conns": conns, "target": t["name"], "round": rnd,
                           "load1": load1()})
                 append_raw(a.raw, r)
-                log("round %d %-11s %-24s c=%-2d %8.0f req/s p50 %6d us p99 %7d us errors %d" % (
+                log("round %d %-13s %-24s c=%-2d %8.0f req/s p50 %6d us p99 %7d us errors %d" % (
                     rnd + 1, t["name"], scen, conns, r["rps"], r["p50_us"], r["p99_us"], r["errors"]))
 
 
@@ -422,9 +424,9 @@ def cmd_streams(a):
     if a.warmup:
         for t in targets:
             r = curl_transfer(t["url"] + a.download_path)
-            log("warm-up %-11s download %.0f MiB/s" % (t["name"], r.get("mib_s", 0)))
+            log("warm-up %-13s download %.0f MiB/s" % (t["name"], r.get("mib_s", 0)))
             r = curl_transfer(t["url"] + a.upload_path, upload=a.upload_file)
-            log("warm-up %-11s upload   %.0f MiB/s" % (t["name"], r.get("mib_s", 0)))
+            log("warm-up %-13s upload   %.0f MiB/s" % (t["name"], r.get("mib_s", 0)))
     for rnd in range(a.rounds):
         for what in ("download", "upload"):
             k = rnd % len(targets)
@@ -441,7 +443,7 @@ def cmd_streams(a):
                     r["cpu_s"] = cpu1 - cpu0
                 r.update({"kind": "stream", "scenario": what, "target": t["name"], "round": rnd})
                 append_raw(a.raw, r)
-                log("round %d %-11s %-8s %6.0f MiB/s (%s, %s bytes)" % (
+                log("round %d %-13s %-8s %6.0f MiB/s (%s, %s bytes)" % (
                     rnd + 1, t["name"], what, r.get("mib_s", 0), r.get("http_code"), r.get("bytes")))
 
 
@@ -674,7 +676,7 @@ def cmd_followers(a):
                 r = dict(res[what])
                 r.update({"kind": "follow", "scenario": what, "target": t["name"], "round": rnd})
                 append_raw(a.raw, r)
-                log("round %d %-11s %-6s %d/%d followers got all %d (%d/%d msgs), p50 %.2f ms p99 %.2f ms" % (
+                log("round %d %-13s %-6s %d/%d followers got all %d (%d/%d msgs), p50 %.2f ms p99 %.2f ms" % (
                     rnd + 1, t["name"], what, r["complete"], r["followers"], a.emissions, r["received"], r["expected"],
                     r["p50_ms"] or -1, r["p99_ms"] or -1))
 
@@ -754,7 +756,7 @@ def cmd_startup(a):
         st = proc_status(p.pid) or {}
         stop(p)
         times.append(t)
-        log("start-up %-11s run %d: %s" % (a.name, i + 1, "%.3f s" % t if t is not None else "FAILED"))
+        log("start-up %-18s run %d: %s" % (a.name, i + 1, "%.3f s" % t if t is not None else "FAILED"))
         time.sleep(0.2)
     ok = [t for t in times if t is not None]
     append_raw(a.raw, {"kind": "startup", "scenario": "startup", "target": a.name, "runs": times,
@@ -786,24 +788,86 @@ def read_kv(path):
     return out
 
 
+def cgroup_make(path, limit_mib):
+    """A fresh cgroup-v1 memory group with a hard limit (and no swap, when swap is accounted)."""
+    if os.path.isdir(path):
+        os.rmdir(path)
+    os.makedirs(path)
+    with open(os.path.join(path, "memory.limit_in_bytes"), "w") as f:
+        f.write(str(limit_mib * 1024 * 1024))
+    if os.path.exists(os.path.join(path, "memory.memsw.limit_in_bytes")):
+        try:
+            with open(os.path.join(path, "memory.memsw.limit_in_bytes"), "w") as f:
+                f.write(str(limit_mib * 1024 * 1024))
+        except OSError:
+            pass
+    return path
+
+
+def cgroup_figures(path):
+    out = {"cg_max_usage_bytes": read_int(os.path.join(path, "memory.max_usage_in_bytes")),
+           "cg_failcnt": read_int(os.path.join(path, "memory.failcnt")),
+           "cg_oom_kill": read_kv(os.path.join(path, "memory.oom_control")).get("oom_kill")}
+    stat = read_kv(os.path.join(path, "memory.stat"))
+    out["cg_stat_peakish"] = {k: stat.get(k) for k in ("rss", "cache", "mapped_file", "total_rss", "total_cache")}
+    return out
+
+
+def cgroup_remove(path):
+    for _ in range(50):
+        try:
+            os.rmdir(path)
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.1)
+
+
+class MemSampler:
+    """Samples /proc/PID/status (and the cgroup's memory.usage_in_bytes) every interval_s, in a thread.
+    Peaks come from these samples (the kernel keeps a high-water mark for the whole RSS only, VmHWM)."""
+    SERIES = ("RssAnon", "RssFile", "VmRSS", "Threads", "cg_usage")
+
+    def __init__(self, pid, cgroup=None, interval_s=0.02):
+        self.pid, self.cgroup, self.interval_s = pid, cgroup, interval_s
+        self.samples = []
+        self.t0 = time.monotonic()
+        self._stop = threading.Event()
+        self._th = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            st = proc_status(self.pid)
+            if st:
+                st["t"] = round(time.monotonic() - self.t0, 3)
+                if self.cgroup:
+                    st["cg_usage"] = read_int(os.path.join(self.cgroup, "memory.usage_in_bytes"))
+                self.samples.append(st)
+            self._stop.wait(self.interval_s)
+
+    def start(self):
+        self._th.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        self._th.join()
+
+    def peak(self, key):
+        return max([s.get(key) or 0 for s in self.samples] or [0])
+
+    def series(self):
+        """Every sample, compactly: field names once, then one row per sample (KiB; cg_usage in bytes)."""
+        fields = ("t",) + self.SERIES
+        return {"interval_ms": round(self.interval_s * 1000), "fields": list(fields),
+                "rows": [[s.get(k) for k in fields] for s in self.samples]}
+
+
 def cmd_mixed(a):
     host, port = loopback_url(a.url)
     cmd = shlex.split(a.cmd)
-    cg = None
-    if a.cgroup_limit_mib:
-        cg = a.cgroup
-        if os.path.isdir(cg):
-            os.rmdir(cg)
-        os.makedirs(cg)
-        with open(os.path.join(cg, "memory.limit_in_bytes"), "w") as f:
-            f.write(str(a.cgroup_limit_mib * 1024 * 1024))
-        # no swap for the group either, when the kernel has swap accounting
-        if os.path.exists(os.path.join(cg, "memory.memsw.limit_in_bytes")):
-            try:
-                with open(os.path.join(cg, "memory.memsw.limit_in_bytes"), "w") as f:
-                    f.write(str(a.cgroup_limit_mib * 1024 * 1024))
-            except OSError:
-                pass
+    cg = cgroup_make(a.cgroup, a.cgroup_limit_mib) if a.cgroup_limit_mib else None
     with open(a.fixtures) as f:
         fx = json.load(f)
     t0 = time.monotonic()
@@ -816,22 +880,10 @@ def cmd_mixed(a):
         stop(p)
         append_raw(a.raw, rec)
         if cg:
-            os.rmdir(cg)
-        log("mixed %-11s FAILED to start" % a.name)
+            cgroup_remove(cg)
+        log("mixed %-13s FAILED to start" % a.name)
         return
-    samples = []
-    stop_sampling = threading.Event()
-
-    def sampler():
-        while not stop_sampling.is_set():
-            st = proc_status(p.pid)
-            if st:
-                if cg:
-                    st["cg_usage"] = read_int(os.path.join(cg, "memory.usage_in_bytes"))
-                samples.append(st)
-            time.sleep(0.05)
-    th = threading.Thread(target=sampler, daemon=True)
-    th.start()
+    sampler = MemSampler(p.pid, cg, a.sample_ms / 1000.0).start()
     cpu0 = proc_cpu_s(p.pid)
     idle = proc_status(p.pid) or {}
     results = {}
@@ -872,32 +924,27 @@ def cmd_mixed(a):
         th2.join()
     cpu1 = proc_cpu_s(p.pid)
     time.sleep(0.2)
-    stop_sampling.set()
-    th.join()
+    sampler.stop()
     final = proc_status(p.pid) or {}
     alive = p.poll() is None
     rec.update({
         "alive": alive, "exit": p.poll(),
-        "vmhwm_kib": final.get("VmHWM") or max([s.get("VmHWM", 0) for s in samples] or [0]),
-        "rss_anon_peak_kib": max([s.get("RssAnon", 0) for s in samples] or [0]),
-        "rss_file_peak_kib": max([s.get("RssFile", 0) for s in samples] or [0]),
-        "vmrss_peak_kib": max([s.get("VmRSS", 0) for s in samples] or [0]),
+        "vmhwm_kib": final.get("VmHWM") or sampler.peak("VmHWM"),
+        "rss_anon_peak_kib": sampler.peak("RssAnon"),
+        "rss_file_peak_kib": sampler.peak("RssFile"),
+        "vmrss_peak_kib": sampler.peak("VmRSS"),
         "rss_anon_idle_kib": idle.get("RssAnon"), "vmrss_idle_kib": idle.get("VmRSS"),
-        "threads_peak": max([s.get("Threads", 0) for s in samples] or [0]),
+        "threads_peak": sampler.peak("Threads"),
         "cpu_s": (cpu1 - cpu0) if cpu0 is not None and cpu1 is not None else None,
         "wrk_list": results.get("wrk_list"), "wrk_ping": results.get("wrk_ping"),
         "download": results.get("download"), "upload": results.get("upload"),
-        "events": fol["events"], "logs": fol["logs"], "samples": len(samples)})
+        "events": fol["events"], "logs": fol["logs"], "samples": len(sampler.samples),
+        "series": sampler.series()})
     if a.nmt_at:
         rec["nmt"] = results.get("nmt")
         rec["nmt_status"] = results.get("nmt_status")
     if cg:
-        rec["cg_max_usage_bytes"] = read_int(os.path.join(cg, "memory.max_usage_in_bytes"))
-        rec["cg_failcnt"] = read_int(os.path.join(cg, "memory.failcnt"))
-        oc = read_kv(os.path.join(cg, "memory.oom_control"))
-        rec["cg_oom_kill"] = oc.get("oom_kill")
-        stat = read_kv(os.path.join(cg, "memory.stat"))
-        rec["cg_stat_peakish"] = {k: stat.get(k) for k in ("rss", "cache", "mapped_file", "total_rss", "total_cache")}
+        rec.update(cgroup_figures(cg))
     failed = 0
     for k in ("wrk_list", "wrk_ping"):
         r = results.get(k)
@@ -916,18 +963,278 @@ def cmd_mixed(a):
     rec["stop_killed"] = alive and p.returncode == -signal.SIGKILL
     if cg:
         rec["cg_oom_kill_after"] = read_kv(os.path.join(cg, "memory.oom_control")).get("oom_kill")
-        for _ in range(50):
-            try:
-                os.rmdir(cg)
-                break
-            except OSError:
-                time.sleep(0.1)
+        cgroup_remove(cg)
     append_raw(a.raw, rec)
-    log("mixed %-11s%s: VmHWM %.1f MiB, RssAnon peak %.1f MiB, RssFile peak %.1f MiB%s, failed %d, alive %s" % (
+    log("mixed %-13s%s: VmHWM %.1f MiB, RssAnon peak %.1f MiB, RssFile peak %.1f MiB%s, failed %d, alive %s" % (
         a.name, " (cgroup %d MiB)" % a.cgroup_limit_mib if cg else "", rec["vmhwm_kib"] / 1024.0,
         rec["rss_anon_peak_kib"] / 1024.0, rec["rss_file_peak_kib"] / 1024.0,
         (", cgroup max_usage %.1f MiB failcnt %s oom_kill %s" % (rec["cg_max_usage_bytes"] / 1048576.0, rec["cg_failcnt"], rec["cg_oom_kill"])) if cg else "",
         failed, alive))
+
+
+# ------------------------------------------------------------------------------------------------
+# issue 11 loads: wrk on the container list and on one inspect, /events and logs -f followers, on a
+# freshly started process in a memory cgroup
+
+def wrk_threads(conns):
+    return 1 if conns <= 8 else 2
+
+
+def cmd_load(a):
+    host, port = loopback_url(a.url)
+    cmd = shlex.split(a.cmd)
+    cg = cgroup_make(a.cgroup, a.cgroup_limit_mib) if a.cgroup_limit_mib else None
+    p = launch(cmd, cgroup=cg, logfile=a.log)
+    startup = wait_ready(p, host, port, 5)
+    rec = {"kind": "load", "scenario": a.scenario, "target": a.name, "cgroup_limit_mib": a.cgroup_limit_mib,
+           "startup_s": startup, "duration_s": a.duration, "list_conns": a.list_conns,
+           "inspect_conns": a.inspect_conns, "event_followers": a.event_followers, "log_followers": a.log_followers,
+           "sample_ms": a.sample_ms}
+    if startup is None:
+        rec.update({"ok": False, "alive": False, "error": "did not answer /_ping", "exit": p.poll()})
+        stop(p)
+        if cg:
+            rec.update(cgroup_figures(cg))
+            cgroup_remove(cg)
+        append_raw(a.raw, rec)
+        log("load %-8s %-14s FAILED to start" % (a.scenario, a.name))
+        return
+    sampler = MemSampler(p.pid, cg, a.sample_ms / 1000.0).start()
+    idle = proc_status(p.pid) or {}
+    cpu0 = proc_cpu_s(p.pid)
+    results = {}
+
+    def wrk(key, path, conns):
+        try:
+            results[key] = run_wrk(a.url + path, conns, wrk_threads(conns), a.duration)
+        except Exception as e:  # a wrk that printed nothing: every request it would have made is lost
+            results[key] = {"failed": str(e)[:300]}
+    threads = [threading.Thread(target=wrk, args=("wrk_list", a.list_path, a.list_conns)),
+               threading.Thread(target=wrk, args=("wrk_inspect", a.inspect_path, a.inspect_conns))]
+    for th in threads:
+        th.start()
+    # emissions end about a second before wrk does, so every message is sent under the full load
+    emissions = max(5, int((a.duration - 1.5) / a.interval))
+    fol = asyncio.run(followers_run(a.url, a.event_followers, a.log_followers, a.sock, a.image, a.logger,
+                                    emissions, a.interval))
+    for th in threads:
+        th.join()
+    cpu1 = proc_cpu_s(p.pid)
+    time.sleep(0.2)
+    sampler.stop()
+    final = proc_status(p.pid) or {}
+    alive = p.poll() is None
+    rec.update({
+        "alive": alive, "exit": p.poll(),
+        "vmhwm_kib": final.get("VmHWM") or sampler.peak("VmHWM"),
+        "rss_anon_peak_kib": sampler.peak("RssAnon"), "rss_file_peak_kib": sampler.peak("RssFile"),
+        "vmrss_peak_kib": sampler.peak("VmRSS"), "threads_peak": sampler.peak("Threads"),
+        "rss_anon_idle_kib": idle.get("RssAnon"), "vmrss_idle_kib": idle.get("VmRSS"),
+        "rss_anon_end_kib": final.get("RssAnon"),
+        "cpu_s": (cpu1 - cpu0) if cpu0 is not None and cpu1 is not None else None,
+        "wrk_list": results.get("wrk_list"), "wrk_inspect": results.get("wrk_inspect"),
+        "events": fol["events"], "logs": fol["logs"], "follower_connect_s": fol["connect_s"],
+        "samples": len(sampler.samples), "series": sampler.series()})
+    if cg:
+        rec.update(cgroup_figures(cg))
+    # failed requests: wrk's socket errors (connect, read, write, timeout) and non-2xx/3xx answers, and
+    # every follower message that did not arrive (a follower that could not connect misses them all)
+    wrk_err = 0
+    for k in ("wrk_list", "wrk_inspect"):
+        r = results.get(k) or {}
+        rec[k + "_rps"] = r.get("rps")
+        if "failed" in r or not r:
+            wrk_err += 1
+        else:
+            wrk_err += r["errors"]
+    missed = sum(fol[k]["expected"] - fol[k]["received"] for k in ("events", "logs"))
+    rec.update({"wrk_errors": wrk_err, "follower_missed": missed, "failed_requests": wrk_err + missed})
+    rec["ok"] = alive and rec["failed_requests"] == 0 and not rec.get("cg_oom_kill")
+    t_stop = time.monotonic()
+    stop(p, grace=a.stop_grace)
+    rec["stop_s"] = round(time.monotonic() - t_stop, 3) if alive else None
+    rec["stop_killed"] = alive and p.returncode == -signal.SIGKILL
+    if cg:
+        rec["cg_oom_kill_after"] = read_kv(os.path.join(cg, "memory.oom_control")).get("oom_kill")
+        cgroup_remove(cg)
+    append_raw(a.raw, rec)
+    log("load %-8s %-14s%s: RssAnon peak %.1f MiB, VmHWM %.1f MiB%s, list %s req/s, inspect %s req/s, "
+        "wrk errors %d, follower msgs missed %d, alive %s" % (
+            a.scenario, a.name, " (cgroup %d MiB)" % a.cgroup_limit_mib if cg else "",
+            rec["rss_anon_peak_kib"] / 1024.0, rec["vmhwm_kib"] / 1024.0,
+            (", cgroup max_usage %.1f MiB oom_kill %s" % ((rec.get("cg_max_usage_bytes") or 0) / 1048576.0,
+                                                           rec.get("cg_oom_kill"))) if cg else "",
+            fmt(rec["wrk_list_rps"], 0), fmt(rec["wrk_inspect_rps"], 0), wrk_err, missed, alive))
+
+
+# ------------------------------------------------------------------------------------------------
+# idle footprint: memory held per idle keep-alive connection and per idle stream
+
+def read_http_head(s, deadline_s):
+    """Read a response's status line and headers from a blocking socket; returns (status, headers, rest)."""
+    s.settimeout(deadline_s)
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        d = s.recv(4096)
+        if not d:
+            raise ConnectionError("closed before the response head")
+        buf += d
+    head, _, rest = buf.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    status = int(lines[0].split(b" ", 2)[1])
+    hdrs = {}
+    for ln in lines[1:]:
+        k, _, v = ln.partition(b":")
+        hdrs[k.strip().lower().decode()] = v.strip().decode()
+    return status, hdrs, rest
+
+
+def http_ping_keepalive(s, deadline_s=10):
+    """One GET /_ping on an open connection, reading the whole answer and leaving the connection open."""
+    s.sendall(b"GET /_ping HTTP/1.1\r\nHost: docker\r\nUser-Agent: cg-bench\r\n\r\n")
+    status, hdrs, rest = read_http_head(s, deadline_s)
+    if "content-length" in hdrs:
+        n = int(hdrs["content-length"])
+        while len(rest) < n:
+            d = s.recv(4096)
+            if not d:
+                raise ConnectionError("closed in the body")
+            rest += d
+    elif "chunked" in hdrs.get("transfer-encoding", "").lower():
+        while not rest.endswith(b"0\r\n\r\n"):
+            d = s.recv(4096)
+            if not d:
+                raise ConnectionError("closed in the body")
+            rest += d
+    if status != 200:
+        raise ConnectionError("status %d" % status)
+    if hdrs.get("connection", "").lower() == "close":
+        raise ConnectionError("the server closes the connection after /_ping")
+
+
+def open_idle_item(host, port, kind, path):
+    s = socket.create_connection((host, port), timeout=10)
+    try:
+        if kind == "conns":
+            http_ping_keepalive(s)
+        else:
+            s.sendall(("GET %s HTTP/1.1\r\nHost: docker\r\nUser-Agent: cg-bench\r\n\r\n" % path).encode())
+            status, _, _ = read_http_head(s, 10)
+            if status != 200:
+                raise ConnectionError("status %d" % status)
+        s.setblocking(False)
+        return s
+    except Exception:
+        s.close()
+        raise
+
+
+def still_open(s):
+    """True if the server has not closed this idle connection (nothing to read, or only data)."""
+    try:
+        d = s.recv(65536)
+        return bool(d)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+
+
+def settled_status(pid, min_s, max_s=None, window_s=1.0, tol_kib=64):
+    """/proc/PID/status once RssAnon has stopped moving: after at least min_s, when the last window_s of
+    samples (every 100 ms) lie within tol_kib, or at max_s."""
+    max_s = max_s or min_s + 4
+    t0 = time.monotonic()
+    hist = []
+    while True:
+        st = proc_status(pid)
+        if not st:
+            return None
+        now = time.monotonic()
+        hist.append((now, st.get("RssAnon", 0)))
+        if now - t0 >= min_s:
+            recent = [v for t, v in hist if t >= now - window_s]
+            if max(recent) - min(recent) <= tol_kib or now - t0 >= max_s:
+                st["settle_s"] = round(now - t0, 2)
+                return st
+        time.sleep(0.1)
+
+
+def cmd_idle(a):
+    host, port = loopback_url(a.url)
+    cmd = shlex.split(a.cmd)
+    ev_filter = urllib.parse.quote(json.dumps({"label": ["org.cetusguard.bench.idle=nothing-matches"]}))
+    paths = {"conns": "/_ping",
+             "events": "/v1.41/events?filters=" + ev_filter,
+             "logs": "/v1.41/containers/%s/logs?follow=1&stdout=1&stderr=1&tail=0" % a.logger}
+    counts = {"conns": a.conns, "events": a.streams, "logs": a.streams}
+    for kind in a.kinds.split(","):
+        n = counts[kind]
+        p = launch(cmd, logfile=a.log)
+        startup = wait_ready(p, host, port, 5)
+        rec = {"kind": "idle", "scenario": kind, "target": a.name, "n": n, "warmup_items": a.warmup_items,
+               "startup_s": startup}
+        if startup is None:
+            rec.update({"ok": False, "error": "did not answer /_ping", "exit": p.poll()})
+            stop(p)
+            append_raw(a.raw, rec)
+            log("idle %-6s %-14s FAILED to start" % (kind, a.name))
+            continue
+        socks = []
+        try:
+            rec["cold"] = proc_status(p.pid)
+            # Warm-up, so that one-time costs (classes loaded, code compiled, pools and buffers made
+            # for the first request or stream) are not counted per item: pings on throwaway
+            # connections, then a few items of the kind measured, which stay open to the end.
+            for _ in range(a.warmup_pings):
+                if not ping_once(host, port, timeout=5):
+                    raise RuntimeError("warm-up /_ping failed")
+            for _ in range(a.warmup_items):
+                socks.append(open_idle_item(host, port, kind, paths[kind]))
+            before = settled_status(p.pid, a.settle)
+            errors = []
+            t_open = time.monotonic()
+            opened = 0
+            for _ in range(n):
+                try:
+                    socks.append(open_idle_item(host, port, kind, paths[kind]))
+                    opened += 1
+                except Exception as e:
+                    errors.append(str(e)[:120])
+            open_s = time.monotonic() - t_open
+            after = settled_status(p.pid, a.settle)
+            alive_items = sum(1 for s in socks[a.warmup_items:] if still_open(s))
+            for s in socks:
+                s.close()
+            socks = []
+            closed = settled_status(p.pid, a.settle)
+            alive = p.poll() is None
+            d_anon = (after["RssAnon"] - before["RssAnon"]) if before and after else None
+            d_rss = (after["VmRSS"] - before["VmRSS"]) if before and after else None
+            rec.update({
+                "before": before, "after": after, "after_close": closed, "opened": opened,
+                "open_errors": len(errors), "open_error_samples": errors[:5], "open_s": round(open_s, 3),
+                "still_open_at_measure": alive_items, "alive": alive,
+                "rss_anon_delta_kib": d_anon, "vmrss_delta_kib": d_rss,
+                "threads_delta": (after.get("Threads", 0) - before.get("Threads", 0)) if before and after else None,
+                "per_item_rss_anon_kib": d_anon / n if d_anon is not None and n else None,
+                "per_item_vmrss_kib": d_rss / n if d_rss is not None and n else None,
+                "ok": alive and opened == n and alive_items == n})
+        except Exception as e:
+            rec.update({"ok": False, "error": str(e)[:300], "alive": p.poll() is None})
+        finally:
+            for s in socks:
+                s.close()
+            stop(p, grace=a.stop_grace)
+        append_raw(a.raw, rec)
+        if rec.get("per_item_rss_anon_kib") is not None:
+            log("idle %-6s %-14s %d items: RssAnon %d -> %d KiB (%+.1f KiB per item), VmRSS %+.1f KiB per item, "
+                "threads %+d, open errors %d, still open %d, after close %d KiB" % (
+                    kind, a.name, n, rec["before"]["RssAnon"], rec["after"]["RssAnon"], rec["per_item_rss_anon_kib"],
+                    rec["per_item_vmrss_kib"], rec["threads_delta"], rec["open_errors"], rec["still_open_at_measure"],
+                    (rec.get("after_close") or {}).get("RssAnon", -1)))
+        else:
+            log("idle %-6s %-14s FAILED: %s" % (kind, a.name, rec.get("error")))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -952,6 +1259,27 @@ def ratio(a, b):
     return a / b
 
 
+def fmt_mib(kib, nd=1):
+    return fmt(kib / 1024.0, nd) if isinstance(kib, (int, float)) else "–"
+
+
+def fmt_x(r, nd=2):
+    return (fmt(r, nd) + "×") if r is not None else "–"
+
+
+WRK_ERR_KINDS = (("connect_errors", "connect"), ("read_errors", "read"), ("write_errors", "write"),
+                 ("timeouts", "timeout"), ("status_errors", "non-2xx/3xx"))
+
+
+def wrk_err_breakdown(results):
+    """'read 37, write 2' over one or more wrk results (empty when none failed)."""
+    tot = {k: 0 for k, _ in WRK_ERR_KINDS}
+    for r in results:
+        for k, _ in WRK_ERR_KINDS:
+            tot[k] += (r or {}).get(k) or 0
+    return ", ".join("%s %d" % (label, tot[k]) for k, label in WRK_ERR_KINDS if tot[k])
+
+
 def cmd_report(a):
     recs = []
     with open(a.raw) as f:
@@ -963,13 +1291,17 @@ def cmd_report(a):
     targets = meta["targets"]  # ordered names
     main_hap = meta.get("haproxy_ref", "haproxy")
     cg = meta.get("cetusguard_ref", "cetusguard")
+    go = meta.get("go_ref") or "go-cetusguard"
+    go_measured = bool(meta.get("go_ref"))
     rows = []   # dicts: metric, unit, better, per-target values, ratios
 
     def add(metric, unit, better, values, note=""):
         row = {"metric": metric, "unit": unit, "better": better, "values": values, "note": note}
+        row["cg_vs_go"] = ratio(values.get(cg), values.get(go))
         row["cg_vs_haproxy"] = ratio(values.get(cg), values.get(main_hap))
         row["cg_vs_direct"] = ratio(values.get(cg), values.get("direct"))
         rows.append(row)
+        return row
 
     wrk = [r for r in recs if r["kind"] == "wrk"]
     cases = []
@@ -980,16 +1312,17 @@ def cmd_report(a):
     summary_wrk = {}
     for scen, conns in cases:
         sel = {t: [r for r in wrk if r["scenario"] == scen and r["conns"] == conns and r["target"] == t] for t in targets}
+        cs = "%s, %d conn%s" % (scen, conns, "s" if conns > 1 else "")
         vals = {t: med([r["rps"] for r in rs]) for t, rs in sel.items()}
-        add("%s, %d conn%s: throughput" % (scen, conns, "s" if conns > 1 else ""), "req/s", "higher", vals)
+        add("%s: throughput" % cs, "req/s", "higher", vals)
         p50 = {t: med([r["p50_us"] for r in rs]) for t, rs in sel.items()}
         p99 = {t: med([r["p99_us"] for r in rs]) for t, rs in sel.items()}
-        add("%s, %d conn%s: p50 latency" % (scen, conns, "s" if conns > 1 else ""), "µs", "lower", p50)
-        add("%s, %d conn%s: p99 latency" % (scen, conns, "s" if conns > 1 else ""), "µs", "lower", p99)
+        add("%s: p50 latency" % cs, "µs", "lower", p50)
+        add("%s: p99 latency" % cs, "µs", "lower", p99)
         cpu = {t: med([r.get("cpu_us_per_req") for r in rs]) for t, rs in sel.items()}
-        add("%s, %d conn%s: CPU of the serving process per request" % (scen, conns, "s" if conns > 1 else ""),
-            "µs", "lower", cpu, "direct = dockerd itself")
-        errs = {t: sum(r["errors"] for r in rs) for t, rs in sel.items()}
+        add("%s: CPU of the serving process per request" % cs, "µs", "lower", cpu, "direct = dockerd itself")
+        errs = {t: sum(r["errors"] for r in rs) if rs else None for t, rs in sel.items()}
+        add("%s: wrk errors (socket errors + non-2xx/3xx answers, all rounds)" % cs, "", "lower", errs)
         summary_wrk[(scen, conns)] = {"rps": vals, "p50": p50, "p99": p99, "errors": errs}
     streams = [r for r in recs if r["kind"] == "stream"]
     for what in ("download", "upload"):
@@ -1015,10 +1348,155 @@ def cmd_report(a):
         add("%s, %d followers: messages received / expected" % (name, n), "", "",
             {t: "%d/%d" % (sum(r["received"] for r in rs), sum(r["expected"] for r in rs)) if rs else None for t, rs in sel.items()})
     st = [r for r in recs if r["kind"] == "startup"]
+    st_by = {r["target"]: r for r in st}
+    start_row = tar_row = None
     if st:
-        add("start-up: launch → first answered /_ping (median of %d)" % max(len(r["runs"]) for r in st), "s", "lower",
-            {r["target"]: r["median_s"] for r in st})
+        nruns = max(len(r["runs"]) for r in st)
+        start_row = add("start-up: launch → first answered /_ping (median of %d)" % nruns, "s", "lower",
+                        {r["target"]: r["median_s"] for r in st if r["target"] != "cetusguard-tarball"})
+        if "cetusguard-tarball" in st_by:
+            vals = {t: v for t, v in start_row["values"].items() if t != cg}
+            vals[cg] = st_by["cetusguard-tarball"]["median_s"]
+            tar_row = add("start-up from the unpacked tarball (its bin/cetusguard; others as above)", "s", "lower", vals)
     mem_rows = [r for r in recs if r["kind"] == "mixed"]
+    loads = [r for r in recs if r["kind"] == "load"]
+    idles = [r for r in recs if r["kind"] == "idle"]
+
+    # --- issue 11's memory loads and idle footprint: metric rows with a column per measured process
+    mem_targets = []
+    for r in loads + idles:
+        if r["target"] not in mem_targets:
+            mem_targets.append(r["target"])
+    mem_targets.sort(key=lambda t: (t != cg, t != go, t))
+    load_rows = []
+
+    def load_get(scen, t):
+        rs = [r for r in loads if r["scenario"] == scen and r["target"] == t]
+        return rs[0] if rs else None
+
+    def madd(table, metric, unit, values):
+        row = {"metric": metric, "unit": unit, "values": values,
+               "cg_vs_go": ratio(values.get(cg), values.get(go))}
+        table.append(row)
+        return row
+    load_scens = []
+    for r in loads:
+        if r["scenario"] not in load_scens:
+            load_scens.append(r["scenario"])
+    for scen in load_scens:
+        g = {t: load_get(scen, t) for t in mem_targets}
+        g = {t: r for t, r in g.items() if r}
+
+        def v(fn):
+            return {t: fn(r) for t, r in g.items()}
+        madd(load_rows, "%s: RssAnon peak" % scen, "MiB", v(lambda r: (r.get("rss_anon_peak_kib") or 0) / 1024.0 if "rss_anon_peak_kib" in r else None))
+        madd(load_rows, "%s: VmHWM" % scen, "MiB", v(lambda r: (r.get("vmhwm_kib") or 0) / 1024.0 if "vmhwm_kib" in r else None))
+        madd(load_rows, "%s: RssFile peak" % scen, "MiB", v(lambda r: (r.get("rss_file_peak_kib") or 0) / 1024.0 if "rss_file_peak_kib" in r else None))
+        madd(load_rows, "%s: cgroup memory.max_usage_in_bytes" % scen, "MiB",
+             v(lambda r: r["cg_max_usage_bytes"] / 1048576.0 if r.get("cg_max_usage_bytes") is not None else None))
+        madd(load_rows, "%s: RssAnon after start" % scen, "MiB", v(lambda r: r["rss_anon_idle_kib"] / 1024.0 if r.get("rss_anon_idle_kib") else None))
+        madd(load_rows, "%s: threads (peak)" % scen, "", v(lambda r: r.get("threads_peak")))
+        madd(load_rows, "%s: container list req/s (%s conns)" % (scen, "/".join(sorted({str(r["list_conns"]) for r in g.values()}))), "req/s",
+             v(lambda r: r.get("wrk_list_rps")))
+        madd(load_rows, "%s: inspect req/s (%s conns)" % (scen, "/".join(sorted({str(r["inspect_conns"]) for r in g.values()}))), "req/s",
+             v(lambda r: r.get("wrk_inspect_rps")))
+        madd(load_rows, "%s: CPU of the process" % scen, "s", v(lambda r: r.get("cpu_s")))
+        madd(load_rows, "%s: OOM kills (memory.oom_control oom_kill)" % scen, "", v(lambda r: r.get("cg_oom_kill")))
+        madd(load_rows, "%s: memory.failcnt" % scen, "", v(lambda r: r.get("cg_failcnt")))
+        madd(load_rows, "%s: wrk errors (socket + non-2xx/3xx)" % scen, "", v(lambda r: r.get("wrk_errors")))
+        madd(load_rows, "%s: wrk errors by kind" % scen, "",
+             v(lambda r: wrk_err_breakdown([r.get("wrk_list"), r.get("wrk_inspect")]) or "none"))
+        madd(load_rows, "%s: /events emission→receipt p99" % scen, "ms", v(lambda r: (r.get("events") or {}).get("p99_ms")))
+        madd(load_rows, "%s: logs -f emission→receipt p99" % scen, "ms", v(lambda r: (r.get("logs") or {}).get("p99_ms")))
+        madd(load_rows, "%s: follower messages missed" % scen, "", v(lambda r: r.get("follower_missed")))
+        madd(load_rows, "%s: failed requests (sum of the two above)" % scen, "", v(lambda r: r.get("failed_requests")))
+        madd(load_rows, "%s: alive at the end" % scen, "", v(lambda r: "yes" if r.get("alive") else "NO"))
+    idle_rows = []
+    idle_label = {"conns": "per idle keep-alive connection (after one /_ping)", "events": "per idle /events stream",
+                  "logs": "per idle logs -f stream (quiet container)"}
+    for kind in ("conns", "events", "logs"):
+        g = {t: [r for r in idles if r["scenario"] == kind and r["target"] == t] for t in mem_targets}
+        g = {t: rs[0] for t, rs in g.items() if rs}
+        if not g:
+            continue
+        n = max(r["n"] for r in g.values())
+        madd(idle_rows, "RssAnon %s, N=%d" % (idle_label[kind], n), "KiB",
+             {t: r.get("per_item_rss_anon_kib") for t, r in g.items()})
+        madd(idle_rows, "VmRSS %s, N=%d" % (idle_label[kind], n), "KiB",
+             {t: r.get("per_item_vmrss_kib") for t, r in g.items()})
+        madd(idle_rows, "%s: RssAnon before → after N" % kind, "MiB",
+             {t: ("%s → %s" % (fmt_mib((r.get("before") or {}).get("RssAnon")), fmt_mib((r.get("after") or {}).get("RssAnon"))))
+              if r.get("before") else None for t, r in g.items()})
+        madd(idle_rows, "%s: RssAnon after closing them" % kind, "MiB",
+             {t: (r.get("after_close") or {}).get("RssAnon", 0) / 1024.0 if r.get("after_close") else None for t, r in g.items()})
+        madd(idle_rows, "%s: threads added" % kind, "", {t: r.get("threads_delta") for t, r in g.items()})
+        madd(idle_rows, "%s: opened / still open at the measure" % kind, "",
+             {t: "%s/%s" % (r.get("opened"), r.get("still_open_at_measure")) if "opened" in r else ("FAILED: %s" % r.get("error"))
+              for t, r in g.items()})
+
+    # --- targets of issue 11
+    checks11 = []
+
+    def check11(label, value, goal, ok, why_na=""):
+        checks11.append({"target": label, "measured": value if ok is not None or not why_na else why_na, "goal": goal,
+                         "status": "n/a" if ok is None else ("met" if ok else "MISSED")})
+    no_go = "not measured: Go CetusGuard not given (--go-cetusguard)"
+    for scen, label in (("_ping", "`/_ping`"), ("container list", "container list"), ("container inspect", "inspect")):
+        s = summary_wrk.get((scen, 16))
+        if not s:
+            check11("%s throughput at 16 conns ≥ 1.0× Go" % label, "", "≥ 1.0×", None, "not measured")
+            continue
+        r = ratio(s["rps"].get(cg), s["rps"].get(go))
+        check11("%s throughput at 16 conns ≥ 1.0× Go" % label,
+                "%s (%s vs %s req/s)" % (fmt_x(r, 3), fmt(s["rps"].get(cg), 0), fmt(s["rps"].get(go), 0)),
+                "≥ 1.0×", None if r is None else r >= 1.0, "" if go_measured else no_go)
+    for scen, label in (("_ping", "`/_ping`"), ("container list", "container list"), ("container inspect", "inspect")):
+        s = summary_wrk.get((scen, 1))
+        if not s:
+            check11("p50 at 1 conn ≤ Go's (%s)" % label, "", "≤ Go", None, "not measured")
+            continue
+        c, gv = s["p50"].get(cg), s["p50"].get(go)
+        ok = None if c is None or gv is None else c <= gv
+        check11("p50 at 1 conn ≤ Go's (%s)" % label, "%s vs %s µs (%s)" % (fmt(c, 0), fmt(gv, 0), fmt_x(ratio(c, gv), 3)),
+                "≤ Go", ok, "" if go_measured else no_go)
+    for scen, peak_goal in (("moderate", 32), ("double", None)):
+        r = load_get(scen, cg)
+        gr = load_get(scen, go)
+        lim = (r or {}).get("cgroup_limit_mib") or 64
+        label = "`%s` load in a %d MiB cgroup: no OOM kill, no failed request%s" % (
+            scen, lim, (", peak RssAnon ≤ %d MiB" % peak_goal) if peak_goal else "")
+        if not r:
+            check11(label, "", "", None, "not measured: " + (meta.get("cgroup_note") or "no run"))
+            continue
+        ok = bool(r.get("alive")) and not r.get("cg_oom_kill") and r.get("failed_requests") == 0
+        if peak_goal:
+            ok = ok and (r.get("rss_anon_peak_kib") or 1 << 30) <= peak_goal * 1024
+        check11(label, "RssAnon peak %s MiB, oom_kill %s, failed %s (wrk %s, followers %s), alive %s%s" % (
+            fmt_mib(r.get("rss_anon_peak_kib")), r.get("cg_oom_kill"), r.get("failed_requests"), r.get("wrk_errors"),
+            r.get("follower_missed"), "yes" if r.get("alive") else "NO",
+            ("; Go: %s MiB, oom_kill %s, failed %s" % (fmt_mib(gr.get("rss_anon_peak_kib")), gr.get("cg_oom_kill"),
+                                                       gr.get("failed_requests"))) if gr else ""),
+            "0 OOM, 0 failed" + (", ≤ %d MiB" % peak_goal if peak_goal else ""), ok)
+    for key, label in ((cg, "checkout's bin/cetusguard"), ("cetusguard-tarball", "unpacked tarball's bin/cetusguard")):
+        r = st_by.get(key)
+        gsr = st_by.get(go)
+        if not r:
+            check11("first answered request ≤ 300 ms after launch (%s)" % label, "", "≤ 0.300 s", None,
+                    "not measured: " + (meta.get("tarball_note") or "no run"))
+            continue
+        m = r["median_s"]
+        check11("first answered request ≤ 300 ms after launch (%s)" % label,
+                "%s s%s" % (fmt(m, 3) if m is not None else "failed", (" (Go: %s s)" % fmt(gsr["median_s"], 3)) if gsr else ""),
+                "≤ 0.300 s", None if m is None else m <= 0.300)
+    ic = {k: [r for r in idles if r["target"] == cg and r["scenario"] == k] for k in ("conns", "events", "logs")}
+    if any(ic.values()):
+        def per(k):
+            rs = ic[k]
+            return fmt(rs[0].get("per_item_rss_anon_kib"), 1) if rs else "–"
+        check11("memory held per idle connection / stream (stated in the README; no bound)",
+                "%s KiB per keep-alive connection, %s KiB per /events stream, %s KiB per logs -f stream (RssAnon)"
+                % (per("conns"), per("events"), per("logs")), "stated", None)
+        checks11[-1]["status"] = "info"
 
     # --- targets of issue 5
     checks = []
@@ -1047,7 +1525,7 @@ def cmd_report(a):
         if row:
             r = row[0]["cg_vs_direct"]
             check("%s MiB/s ≥ 0.8× direct" % what, fmt(r, 2) + "×" if r else "–", "≥ 0.8×", None if r is None else r >= 0.8)
-    cgm = [r for r in mem_rows if r.get("cgroup_limit_mib") and r["target"].startswith(cg)]
+    cgm = [r for r in mem_rows if r.get("cgroup_limit_mib") and r["target"] == cg]
     if cgm:
         r = cgm[0]
         ok = r.get("ok") and r.get("rss_anon_peak_kib", 1 << 30) <= 48 * 1024
@@ -1057,9 +1535,9 @@ def cmd_report(a):
               "≤ 48 MiB, 0, 0, yes", bool(ok))
     else:
         check("RssAnon ≤ 48 MiB in a 64 MiB cgroup", "not measured: " + meta.get("cgroup_note", "cgroups unavailable"), "", None)
-    srow = [r for r in st if r["target"] == cg]
+    srow = st_by.get(cg)
     if srow:
-        m = srow[0]["median_s"]
+        m = srow["median_s"]
         check("first request < 1 s after launch", fmt(m, 3) + " s" if m else "failed", "< 1 s", None if m is None else m < 1.0)
 
     # --- Markdown
@@ -1073,12 +1551,25 @@ def cmd_report(a):
     L.append("Targets, all on loopback TCP, all talking to the same private dockerd:")
     for t in targets:
         L.append("- **%s**: %s" % (t, meta["target_notes"].get(t, "")))
+    if not go_measured:
+        L.append("- **go-cetusguard**: NOT MEASURED (no `--go-cetusguard PATH` / `CGB_GO_CETUSGUARD`): the ratios "
+                 "and targets against the Go original are empty")
     L.append("")
     L.append("Figures are medians over %s interleaved rounds (target order rotated each round) after a warm-up. "
-             "Ratios: CetusGuard / HAProxy (%s) and CetusGuard / direct; for latencies and CPU a ratio < 1 is better."
-             % (meta["rounds"], main_hap))
+             "Ratios: CetusGuard / Go CetusGuard, CetusGuard / HAProxy (%s) and CetusGuard / direct; for latencies, "
+             "memory and CPU a ratio < 1 is better." % (meta["rounds"], main_hap))
     L.append("")
-    L.append("## Targets of issue 5")
+    L.append("## Issue 11 targets")
+    L.append("")
+    if meta.get("load_note"):
+        L.append(meta["load_note"])
+        L.append("")
+    L.append("| target | measured | goal | status |")
+    L.append("|---|---|---|---|")
+    for c in checks11:
+        L.append("| %s | %s | %s | %s |" % (c["target"], c["measured"], c["goal"], c["status"]))
+    L.append("")
+    L.append("## Issue 5 targets")
     L.append("")
     L.append("| target | measured | goal | status |")
     L.append("|---|---|---|---|")
@@ -1087,9 +1578,9 @@ def cmd_report(a):
     L.append("")
     L.append("## Figures")
     L.append("")
-    hdr = "| scenario | unit | " + " | ".join(targets) + " | CG/HAProxy | CG/direct |"
+    hdr = "| scenario | unit | " + " | ".join(targets) + " | CG/Go | CG/HAProxy | CG/direct |"
     L.append(hdr)
-    L.append("|" + "---|" * (len(targets) + 4))
+    L.append("|" + "---|" * (len(targets) + 5))
     for r in rows:
         nd = 0
         if r["unit"] in ("ms", "s"):
@@ -1097,25 +1588,76 @@ def cmd_report(a):
         if r["unit"] == "µs" and "CPU" in r["metric"]:
             nd = 1
         vals = " | ".join(fmt(r["values"].get(t), nd) if not isinstance(r["values"].get(t), str) else r["values"][t] for t in targets)
-        L.append("| %s | %s | %s | %s | %s |" % (r["metric"], r["unit"], vals,
-                                                 fmt(r["cg_vs_haproxy"], 2) + "×" if r["cg_vs_haproxy"] is not None else "–",
-                                                 fmt(r["cg_vs_direct"], 2) + "×" if r["cg_vs_direct"] is not None else "–"))
+        L.append("| %s | %s | %s | %s | %s | %s |" % (r["metric"], r["unit"], vals, fmt_x(r["cg_vs_go"]),
+                                                      fmt_x(r["cg_vs_haproxy"]), fmt_x(r["cg_vs_direct"])))
     L.append("")
+    if load_rows:
+        lr = [r for r in loads if r["target"] == cg] or loads
+        L.append("## Issue 11 loads in a %s MiB memory cgroup" % (lr[0].get("cgroup_limit_mib") or "–"))
+        L.append("")
+        desc = []
+        for scen in load_scens:
+            r0 = [r for r in loads if r["scenario"] == scen][0]
+            desc.append("`%s`: %d connections on the container list + %d on one container's inspect (wrk), %d `/events` "
+                        "and %d `logs -f` followers (an event and a log line every 0.2 s), %s s"
+                        % (scen, r0["list_conns"], r0["inspect_conns"], r0["event_followers"], r0["log_followers"],
+                           fmt(r0["duration_s"], 0)))
+        L.append("Each on a freshly started process, alone in a cgroup-v1 memory group with that hard limit "
+                 "(CetusGuard with the start script's defaults and no JAVA_OPTS). " + "; ".join(desc) + ". "
+                 "`/proc/PID/status` sampled every %s ms. Failed requests = wrk socket errors and non-2xx/3xx answers + "
+                 "follower messages that never arrived." % fmt(lr[0].get("sample_ms"), 0))
+        if meta.get("load_note"):
+            L.append("")
+            L.append(meta["load_note"])
+        L.append("")
+        L.append("| metric | unit | " + " | ".join(mem_targets) + " | CG/Go |")
+        L.append("|" + "---|" * (len(mem_targets) + 3))
+        for r in load_rows:
+            nd = {"MiB": 1, "s": 1, "ms": 2}.get(r["unit"], 0)
+            vals = " | ".join(r["values"][t] if isinstance(r["values"].get(t), str) else fmt(r["values"].get(t), nd)
+                              for t in mem_targets)
+            L.append("| %s | %s | %s | %s |" % (r["metric"], r["unit"], vals,
+                                                fmt_x(r["cg_vs_go"]) if r["unit"] in ("MiB", "req/s", "s", "ms") else "–"))
+        L.append("")
+    if idle_rows:
+        i0 = [r for r in idles if r.get("before")] or idles
+        L.append("## Idle footprint")
+        L.append("")
+        L.append("Each kind on a freshly started process (default flags, no cgroup). Warm-up first (%s `/_ping` on "
+                 "throwaway connections, then %s items of the kind measured, left open), RssAnon read once it has "
+                 "settled (at least %s s, until it moves less than 64 KiB in 1 s); then N items opened "
+                 "(a keep-alive connection that sent one `/_ping`; an `/events` stream with a filter nothing matches; "
+                 "a `logs -f` of the quiet `cat` container; headers received, nothing flowing), RssAnon read again "
+                 "once settled. Per item = (after − before) / N." % (
+                     meta.get("idle_warmup_pings", "100"), i0[0].get("warmup_items"), meta.get("idle_settle_s", 2)))
+        L.append("")
+        L.append("| metric | unit | " + " | ".join(mem_targets) + " | CG/Go |")
+        L.append("|" + "---|" * (len(mem_targets) + 3))
+        for r in idle_rows:
+            nd = 1
+            vals = " | ".join(r["values"][t] if isinstance(r["values"].get(t), str) else fmt(r["values"].get(t), nd)
+                              for t in mem_targets)
+            L.append("| %s | %s | %s | %s |" % (r["metric"], r["unit"], vals,
+                                                fmt_x(r["cg_vs_go"]) if r["unit"] == "KiB" else "–"))
+        L.append("")
     if mem_rows:
         L.append("## Memory under the mixed load")
         L.append("")
         L.append("Mixed load on a freshly started process for %s s: wrk 16 conns on the container list + wrk 4 conns "
                  "on `/_ping` + %s `/events` and %s `logs -f` followers (an event and a log line every 0.2 s) + one "
-                 "export download and one image upload. Sampled every 50 ms from `/proc/PID/status`."
-                 % (meta.get("mixed_duration"), meta.get("followers"), meta.get("followers")))
+                 "export download and one image upload. Sampled every %s ms from `/proc/PID/status`."
+                 % (meta.get("mixed_duration"), meta.get("followers"), meta.get("followers"),
+                    fmt((mem_rows[0].get("series") or {}).get("interval_ms", 50))))
         L.append("")
-        L.append("| process | VmHWM MiB | RssAnon peak MiB | RssFile peak MiB | RssAnon after start MiB | threads | CPU s | "
-                 "cgroup max_usage MiB | failcnt | oom_kill | failed requests | alive | list req/s | SIGTERM→exit s |")
-        L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        L.append("| process | VmHWM MiB | RssAnon peak MiB | RssAnon peak CG/Go | RssFile peak MiB | RssAnon after start MiB | "
+                 "threads | CPU s | cgroup max_usage MiB | failcnt | oom_kill | failed requests | alive | list req/s | SIGTERM→exit s |")
+        L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for r in mem_rows:
-            L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            gr = [x for x in mem_rows if x["target"] == go and bool(x.get("cgroup_limit_mib")) == bool(r.get("cgroup_limit_mib"))]
+            rr = ratio(r.get("rss_anon_peak_kib"), gr[0].get("rss_anon_peak_kib")) if gr and r["target"] != go else None
+            L.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
                 r["target"] + (" in %d MiB cgroup" % r["cgroup_limit_mib"] if r.get("cgroup_limit_mib") else ""),
-                fmt((r.get("vmhwm_kib") or 0) / 1024.0, 1), fmt((r.get("rss_anon_peak_kib") or 0) / 1024.0, 1),
+                fmt((r.get("vmhwm_kib") or 0) / 1024.0, 1), fmt((r.get("rss_anon_peak_kib") or 0) / 1024.0, 1), fmt_x(rr),
                 fmt((r.get("rss_file_peak_kib") or 0) / 1024.0, 1),
                 fmt((r.get("rss_anon_idle_kib") or 0) / 1024.0, 1), fmt(r.get("threads_peak")), fmt(r.get("cpu_s"), 1),
                 fmt(r["cg_max_usage_bytes"] / 1048576.0, 1) if r.get("cg_max_usage_bytes") else "–",
@@ -1123,6 +1665,18 @@ def cmd_report(a):
                 "yes" if r.get("alive") else "NO", fmt((r.get("wrk_list") or {}).get("rps"), 0),
                 (">%s (killed)" % fmt(r.get("stop_s"), 1)) if r.get("stop_killed") else fmt(r.get("stop_s"), 2)))
         L.append("")
+    err_notes = []
+    for scen, conns in cases:
+        for t in targets:
+            rs = [r for r in wrk if r["scenario"] == scen and r["conns"] == conns and r["target"] == t]
+            b = wrk_err_breakdown(rs)
+            if b:
+                err_notes.append("%s on %s, %d conn%s (%s of %d requests)" % (
+                    t, scen, conns, "s" if conns > 1 else "", b, sum(r["requests"] for r in rs)))
+    if err_notes:
+        meta.setdefault("notes", []).append(
+            "wrk errors by kind (a read error is a keep-alive connection the server closed or reset while wrk "
+            "waited for an answer): " + "; ".join(err_notes) + ".")
     others = sorted(r["others_cores"] for r in wrk if r.get("others_cores") is not None)
     if others:
         med_o = statistics.median(others)
@@ -1141,21 +1695,39 @@ def cmd_report(a):
     md = "\n".join(L)
     with open(a.out + ".md", "w") as f:
         f.write(md)
+
+    def tsv_val(v):
+        if v is None:
+            return ""
+        if isinstance(v, float):
+            return "%.4g" % v if abs(v) < 1e4 else "%.0f" % v
+        return str(v)
     with open(a.out + ".tsv", "w") as f:
-        f.write("metric\tunit\t" + "\t".join(targets) + "\tcg_vs_haproxy\tcg_vs_direct\n")
+        f.write("metric\tunit\t" + "\t".join(targets) + "\tcg_vs_go\tcg_vs_haproxy\tcg_vs_direct\n")
         for r in rows:
-            f.write("%s\t%s\t%s\t%s\t%s\n" % (r["metric"], r["unit"],
-                                               "\t".join("" if r["values"].get(t) is None else str(r["values"][t]) for t in targets),
-                                               "" if r["cg_vs_haproxy"] is None else "%.4f" % r["cg_vs_haproxy"],
-                                               "" if r["cg_vs_direct"] is None else "%.4f" % r["cg_vs_direct"]))
+            f.write("%s\t%s\t%s\t%s\t%s\t%s\n" % (r["metric"], r["unit"],
+                                                   "\t".join(tsv_val(r["values"].get(t)) for t in targets),
+                                                   "" if r["cg_vs_go"] is None else "%.4f" % r["cg_vs_go"],
+                                                   "" if r["cg_vs_haproxy"] is None else "%.4f" % r["cg_vs_haproxy"],
+                                                   "" if r["cg_vs_direct"] is None else "%.4f" % r["cg_vs_direct"]))
+        # issue 11 loads and idle footprint: one metric per line too, in the same columns
+        for prefix, table in (("issue 11 load", load_rows), ("idle footprint", idle_rows)):
+            for r in table:
+                f.write("%s: %s\t%s\t%s\t%s\t\t\n" % (prefix, r["metric"], r["unit"],
+                                                     "\t".join(tsv_val(r["values"].get(t)) for t in targets),
+                                                     "" if r["cg_vs_go"] is None else "%.4f" % r["cg_vs_go"]))
         for r in mem_rows:
             label = "mixed load memory: " + r["target"] + (" in %d MiB cgroup" % r["cgroup_limit_mib"] if r.get("cgroup_limit_mib") else "")
             for k in ("vmhwm_kib", "rss_anon_peak_kib", "rss_file_peak_kib", "cg_max_usage_bytes", "cg_failcnt", "cg_oom_kill", "failed_requests"):
                 if k in r:
                     f.write("%s: %s\t\t%s\n" % (label, k, r[k]))
+        for c in checks11:
+            f.write("issue 11 target: %s\t\t%s\n" % (c["target"], c["status"]))
     with open(a.out + ".json", "w") as f:
-        json.dump({"meta": meta, "rows": rows, "checks": checks, "memory": mem_rows,
-                   "raw": [r for r in recs if r["kind"] != "mixed"]}, f, indent=1, sort_keys=True, default=str)
+        json.dump({"meta": meta, "rows": rows, "checks_issue11": checks11, "checks": checks,
+                   "load_rows": load_rows, "idle_rows": idle_rows, "memory": mem_rows, "loads": loads, "idle": idles,
+                   "raw": [r for r in recs if r["kind"] not in ("mixed", "load", "idle")]},
+                  f, indent=1, sort_keys=True, default=str)
     print(md)
 
 
@@ -1233,8 +1805,49 @@ def main():
     s.add_argument("--cgroup-limit-mib", type=int, default=0)
     s.add_argument("--stop-grace", type=float, default=15, help="seconds between SIGTERM and SIGKILL")
     s.add_argument("--nmt-at", type=float, default=0, help="run jcmd VM.native_memory summary this many seconds in")
+    s.add_argument("--sample-ms", type=float, default=20, help="/proc/PID/status sampling interval")
     s.add_argument("--log")
     s.set_defaults(func=cmd_mixed)
+
+    s = sub.add_parser("load")
+    s.add_argument("--raw", required=True)
+    s.add_argument("--scenario", required=True, help="a label: moderate, double")
+    s.add_argument("--name", required=True)
+    s.add_argument("--url", required=True)
+    s.add_argument("--cmd", required=True)
+    s.add_argument("--sock", required=True)
+    s.add_argument("--image", required=True)
+    s.add_argument("--logger", required=True)
+    s.add_argument("--list-path", required=True)
+    s.add_argument("--inspect-path", required=True)
+    s.add_argument("--list-conns", type=int, default=8)
+    s.add_argument("--inspect-conns", type=int, default=8)
+    s.add_argument("--event-followers", type=int, default=4)
+    s.add_argument("--log-followers", type=int, default=4)
+    s.add_argument("--interval", type=float, default=0.2, help="seconds between emissions (one event and one log line)")
+    s.add_argument("--duration", type=float, default=28)
+    s.add_argument("--cgroup")
+    s.add_argument("--cgroup-limit-mib", type=int, default=0)
+    s.add_argument("--sample-ms", type=float, default=20, help="/proc/PID/status sampling interval")
+    s.add_argument("--stop-grace", type=float, default=15)
+    s.add_argument("--log")
+    s.set_defaults(func=cmd_load)
+
+    s = sub.add_parser("idle")
+    s.add_argument("--raw", required=True)
+    s.add_argument("--name", required=True)
+    s.add_argument("--url", required=True)
+    s.add_argument("--cmd", required=True)
+    s.add_argument("--logger", required=True)
+    s.add_argument("--kinds", default="conns,events,logs")
+    s.add_argument("--conns", type=int, default=200, help="idle keep-alive connections")
+    s.add_argument("--streams", type=int, default=100, help="idle /events streams, and idle logs -f streams")
+    s.add_argument("--warmup-pings", type=int, default=100)
+    s.add_argument("--warmup-items", type=int, default=5)
+    s.add_argument("--settle", type=float, default=2.0, help="seconds to wait (at least) before reading RssAnon")
+    s.add_argument("--stop-grace", type=float, default=15)
+    s.add_argument("--log")
+    s.set_defaults(func=cmd_idle)
 
     s = sub.add_parser("report")
     s.add_argument("--raw", required=True)
