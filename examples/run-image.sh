@@ -99,6 +99,15 @@ until proxied version >/dev/null 2>&1; do
 done
 log "ok: proxy answers after $((SECONDS - ts))s"
 
+wait_healthy() { # wait_healthy CONTAINER WHAT: until its health check passes (60 s at most)
+  local deadline=$((SECONDS + 60))
+  until [ "$(direct inspect --format '{{.State.Health.Status}}' "$1")" = healthy ]; do
+    [ "$SECONDS" -lt "$deadline" ] || fail "$2: not healthy within 60 s: $(direct inspect --format '{{json .State.Health}}' "$1")"
+    sleep 1
+  done
+  log "ok: $2: healthy ($(direct inspect --format '{{range .State.Health.Log}}{{.Output}}{{end}}' "$1" | grep . | tail -n 1))"
+}
+
 check() { # check DESCRIPTION EXPECTED ACTUAL
   [ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
   log "ok: $1 -> $3"
@@ -157,12 +166,7 @@ for p in "${pids[@]}"; do wait "$p" || failed=$((failed + 1)); done
 log "ok: 40 ps + 8 run -i in parallel in $((SECONDS - tl))s"
 
 # Healthy, never OOM-killed, still running; how much memory it used (cgroup v1 or v2).
-deadline=$((SECONDS + 60))
-until [ "$(direct inspect --format '{{.State.Health.Status}}' "$NAME")" = healthy ]; do
-  [ "$SECONDS" -lt "$deadline" ] || fail "not healthy within 60 s: $(direct inspect --format '{{json .State.Health}}' "$NAME")"
-  sleep 1
-done
-log "ok: health: healthy ($(direct inspect --format '{{with index .State.Health.Log 0}}{{.Output}}{{end}}' "$NAME" | tr -d '\n'))"
+wait_healthy "$NAME" health
 # No JVM of the image prints "NOTE: Picked up JDK_JAVA_OPTIONS" (its flags are in its runtime), neither
 # the proxy's nor the health check's; and those flags are in force ({jimage}: from the runtime).
 notes="$( (direct logs "$NAME" 2>&1; direct inspect --format '{{range .State.Health.Log}}{{.Output}}{{end}}' "$NAME") | grep -c 'Picked up' || true)"
@@ -211,11 +215,6 @@ port3="${PORT3:-$(free_port)}"
 direct run -d --name "$n3" --read-only --memory 64m --cap-drop ALL --security-opt no-new-privileges \
   --network host -v "$SOCK:$SOCK:ro" --group-add "$sock_gid" -e CETUSGUARD_FRONTEND_ADDR="tcp://127.0.0.1:$port3" \
   -e CETUSGUARD_NO_BUILTIN_RULES=true --health-interval 1s --health-start-period 10s "$IMAGE" >/dev/null
-deadline=$((SECONDS + 60))
-until [ "$(direct inspect --format '{{.State.Health.Status}}' "$n3")" = healthy ]; do
-  [ "$SECONDS" -lt "$deadline" ] || fail "without rules: not healthy within 60 s: $(direct inspect --format '{{json .State.Health}}' "$n3")"
-  sleep 1
-done
-log "ok: without rules: healthy ($(direct inspect --format '{{with index .State.Health.Log 0}}{{.Output}}{{end}}' "$n3" | tr -d '\n'))"
+wait_healthy "$n3" "without rules"
 
 log "all checks passed in $((SECONDS - T0))s"
