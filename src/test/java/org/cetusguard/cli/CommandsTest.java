@@ -20,23 +20,26 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The tools as a user meets them, without a daemon: help, usage errors, and what each one counts. */
 class CommandsTest {
-    record Run(int exit, String out, String err) {
+    /** @param err what the command wrote to its error stream; @param log what went to System.err (the log's warnings) */
+    record Run(int exit, String out, String err, String log) {
     }
 
     static Run run(Map<String, String> env, String stdin, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
         PrintStream originalErr = System.err;
         // Warnings of the rule loader go through the log, which writes to System.err.
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(log, true, StandardCharsets.UTF_8));
         int exit;
         try {
             exit = Commands.run(args, env, new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
-                    new PrintStream(out, true, StandardCharsets.UTF_8), System.err);
+                    new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
         } finally {
             System.setErr(originalErr);
         }
-        return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        return new Run(exit, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8),
+                log.toString(StandardCharsets.UTF_8));
     }
 
     static Run run(String... args) {
@@ -91,6 +94,7 @@ class CommandsTest {
                 assertFalse(run.out().contains("healthy: ") || run.out().matches("(?s).*\\d+ rules, \\d+ warnings.*") || run.out().contains("! Suggested"),
                         tool + " " + h + " ran: " + run.out());
                 assertEquals("", run.err(), tool + " " + h);
+                assertFalse(run.log().contains("WARNING") || run.log().contains("CRITICAL"), tool + " " + h + ": " + run.log());
             }
         }
     }
@@ -127,7 +131,7 @@ class CommandsTest {
         assertTrue(inline.out().contains("warning: contains \" #\": inline comments are not supported"), inline.out());
         assertTrue(inline.out().contains("1 rules, 1 warnings"), inline.out());
         // Listed once, with the count, not logged apart as well.
-        assertFalse(inline.err().contains("inline comments"), inline.err());
+        assertFalse(inline.log().contains("inline comments"), inline.log());
 
         Run unknown = run("lint", "-no-builtin-rules", "-rules", "GET %API_PREFIX_NOPE%/json");
         assertEquals(1, unknown.exit(), unknown.out());

