@@ -30,8 +30,11 @@ ARG BASE_IMAGE=docker.io/library/debian:bookworm-slim
 #   memory; mapped in place, the proxy needs ~10 MiB less and the health check's JVM shares the
 #   JDK's archive with it. The price: class metadata at a predictable address (address-space
 #   randomisation does not cover it).
-# The image sets them as JDK_JAVA_OPTIONS (replace it to change them, e.g. a larger -Xmx with a
-# larger memory limit); the class-data archive below is made with them.
+# They are built into the image's Java runtime (jlink --add-options): every JVM of the image starts
+# with them, before its command line, and nothing prints them (JDK_JAVA_OPTIONS would make the
+# launcher print "NOTE: Picked up JDK_JAVA_OPTIONS: ..." into `docker logs` and every health-check
+# log entry). JDK_JAVA_OPTIONS, unset in the image, still overrides them (e.g. a larger -Xmx with a
+# larger memory limit). The class-data archive below is made with them.
 ARG JVM_OPTIONS="-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss256k -Xms8m -Xmx24m -XX:MaxMetaspaceSize=48m -XX:ReservedCodeCacheSize=16m -XX:MaxDirectMemorySize=16m -XX:+ExitOnOutOfMemoryError -XX:-UsePerfData -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0"
 
 # ---------------------------------------------------------------------------------------------
@@ -80,6 +83,7 @@ RUN set -eu; \
     case "${modules}" in java.base,*) echo "modules: ${modules}" ;; *) echo "jdeps failed" >&2; exit 1 ;; esac; \
     jlink --add-modules "${modules}" \
           --compress=2 --no-header-files --no-man-pages --strip-java-debug-attributes \
+          --add-options="${JVM_OPTIONS}" \
           --generate-cds-archive \
           --output /opt/java; \
     rm /opt/java/lib/server/classes_nocoops.jsa; \
@@ -96,7 +100,7 @@ RUN set -eu; \
 RUN set -eu; \
     cp="/opt/cetusguard/lib/cetusguard.jar$(ls /opt/cetusguard/lib/*.jar | grep -v '/cetusguard.jar$' | LC_ALL=C sort | sed 's/^/:/' | tr -d '\n')"; \
     printf -- '-cp %s\n-XX:SharedArchiveFile=/opt/cetusguard/cetusguard.jsa\n' "$cp" >/opt/cetusguard/java.args; \
-    /opt/java/bin/java ${JVM_OPTIONS} -XX:ArchiveClassesAtExit=/opt/cetusguard/cetusguard.jsa -cp "$cp" \
+    /opt/java/bin/java -XX:ArchiveClassesAtExit=/opt/cetusguard/cetusguard.jsa -cp "$cp" \
       org.cetusguard.Main -log-level 3 -frontend-addr unix:///tmp/training.sock -backend-addr unix:///tmp/no-daemon.sock \
       -rules 'GET,HEAD,POST %API_PREFIX_CONTAINERS%(/.*)?' & \
     pid=$!; \
@@ -107,7 +111,7 @@ RUN set -eu; \
     kill -TERM "$pid"; wait "$pid" || true; \
     test -s /opt/cetusguard/cetusguard.jsa; \
     chmod 0444 /opt/cetusguard/cetusguard.jsa; \
-    /opt/java/bin/java ${JVM_OPTIONS} -Xshare:on @/opt/cetusguard/java.args -Xlog:cds=warning -version
+    /opt/java/bin/java -Xshare:on @/opt/cetusguard/java.args -Xlog:cds=warning -version
 
 # What a runtime FROM scratch needs besides: the shared libraries the JVM links against (and the
 # copyright files of the packages they come from), a user, name-service configuration, /tmp, and
@@ -130,13 +134,18 @@ RUN set -eu; \
     printf 'root:x:0:\ncetusguard:x:10001:\n' >/rootfs/etc/group; \
     printf 'hosts: files dns\n' >/rootfs/etc/nsswitch.conf
 
+# The classic builder keeps this stage's image (~800 MB: the JDK) after the build; the label lets
+# examples/build-image.sh find exactly the one of its own build and remove it. Last in the stage, so
+# that a new id does not invalidate the cached layers above.
+ARG BUILD_STAGE_ID=none
+LABEL org.cetusguard.build-stage="${BUILD_STAGE_ID}"
+
 # ---------------------------------------------------------------------------------------------
 FROM scratch
 
 ARG VERSION
 ARG REVISION=unknown
 ARG CREATED=unknown
-ARG JVM_OPTIONS
 
 COPY --from=build /rootfs/ /
 
@@ -144,21 +153,22 @@ COPY --from=build /rootfs/ /
 # fails otherwise). Exec form: there is no shell.
 RUN ["/opt/java/bin/java", "-Xshare:on", "@/opt/cetusguard/java.args", "-version"]
 
-# JDK_JAVA_OPTIONS: set it to replace the JVM flags (the launcher prints them once at start-up,
-# "NOTE: Picked up JDK_JAVA_OPTIONS"). Give the heap more room (-Xmx) with a larger memory limit.
+# The JVM flags are in the runtime (see JVM_OPTIONS above); JDK_JAVA_OPTIONS overrides them, e.g.
+# JDK_JAVA_OPTIONS=-Xmx64m with a larger memory limit (the launcher then prints that it picked it up).
 ENV PATH=/opt/java/bin \
     LANG=C.UTF-8 \
     MALLOC_ARENA_MAX=2 \
-    JDK_JAVA_OPTIONS="${JVM_OPTIONS}" \
     CETUSGUARD_FRONTEND_ADDR=tcp://:2375
 
 USER 10001:10001
 WORKDIR /opt/cetusguard
 EXPOSE 2375
 
-# `cetusguard healthcheck`: GET /_ping through the frontend (CETUSGUARD_FRONTEND_ADDR; when the
-# frontend is set on the command line instead, override this with -frontend-addr ADDR appended),
-# exit 0 on a 200. A second, small JVM, not a shell: interpreted only (-Xint), plain JDK sockets.
+# `cetusguard healthcheck`: the proxy answers on its frontend (CETUSGUARD_FRONTEND_ADDR) and the
+# daemon answers GET /_ping at CETUSGUARD_BACKEND_ADDR (or CONTAINER_HOST, DOCKER_HOST, the default
+# socket), whatever the rules; when they are set on the command line instead, override this with the
+# same options appended. A second, small JVM, not a shell: interpreted only (-Xint), plain JDK
+# sockets; its flags here override the runtime's.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 \
   CMD ["/opt/java/bin/java", "-Xint", "-Xms4m", "-Xmx8m", "-XX:-UsePerfData", "-cp", "/opt/cetusguard/lib/cetusguard.jar", "org.cetusguard.Main", "healthcheck"]
 

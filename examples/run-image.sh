@@ -3,12 +3,15 @@
 # users copy does (seed 001): read-only, 64 MiB, all capabilities dropped, no-new-privileges, the
 # daemon socket mounted read-only and reached through its group (--group-add), the "high trust"
 # rules. Then drives the docker CLI through it and checks the container stayed healthy and was
-# never OOM-killed. Exits non-zero on the first failure; removes what it started.
+# never OOM-killed, that its log carries no JVM notes, and that a proxy whose rules allow nothing
+# (CETUSGUARD_NO_BUILTIN_RULES=true) is healthy too. Exits non-zero on the first failure; removes
+# what it started.
 #
 # Usage: bash examples/run-image.sh
 # Environment: IMAGE (default cetusguard-test/cetusguard:latest), SKIP_BUILD=1 (use IMAGE as is),
-#              PORT (loopback port of the proxy, default: a free one), DOCKER_CLI (default: the
-#              test bed's choice, the 28.x CLI in /usr/local/bin if present).
+#              PORT, PORT2, PORT3 (loopback ports of the three proxies it runs: the guide's, one
+#              without the socket's group, one without rules; default: free ones), DOCKER_CLI
+#              (default: the test bed's choice, the 28.x CLI in /usr/local/bin if present).
 #
 # Here there is no bridge networking, so the proxy runs with --network host on a loopback port;
 # a real deployment publishes nothing and puts the clients on a dedicated network instead (see
@@ -96,6 +99,15 @@ until proxied version >/dev/null 2>&1; do
 done
 log "ok: proxy answers after $((SECONDS - ts))s"
 
+wait_healthy() { # wait_healthy CONTAINER WHAT: until its health check passes (60 s at most)
+  local deadline=$((SECONDS + 60))
+  until [ "$(direct inspect --format '{{.State.Health.Status}}' "$1")" = healthy ]; do
+    [ "$SECONDS" -lt "$deadline" ] || fail "$2: not healthy within 60 s: $(direct inspect --format '{{json .State.Health}}' "$1")"
+    sleep 1
+  done
+  log "ok: $2: healthy ($(direct inspect --format '{{range .State.Health.Log}}{{.Output}}{{end}}' "$1" | grep . | tail -n 1))"
+}
+
 check() { # check DESCRIPTION EXPECTED ACTUAL
   [ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
   log "ok: $1 -> $3"
@@ -154,12 +166,14 @@ for p in "${pids[@]}"; do wait "$p" || failed=$((failed + 1)); done
 log "ok: 40 ps + 8 run -i in parallel in $((SECONDS - tl))s"
 
 # Healthy, never OOM-killed, still running; how much memory it used (cgroup v1 or v2).
-deadline=$((SECONDS + 60))
-until [ "$(direct inspect --format '{{.State.Health.Status}}' "$NAME")" = healthy ]; do
-  [ "$SECONDS" -lt "$deadline" ] || fail "not healthy within 60 s: $(direct inspect --format '{{json .State.Health}}' "$NAME")"
-  sleep 1
-done
-log "ok: health: healthy ($(direct inspect --format '{{with index .State.Health.Log 0}}{{.Output}}{{end}}' "$NAME" | grep -v '^NOTE' | tr -d '\n'))"
+wait_healthy "$NAME" health
+# No JVM of the image prints "NOTE: Picked up JDK_JAVA_OPTIONS" (its flags are in its runtime), neither
+# the proxy's nor the health check's; and those flags are in force ({jimage}: from the runtime).
+notes="$( (direct logs "$NAME" 2>&1; direct inspect --format '{{range .State.Health.Log}}{{.Output}}{{end}}' "$NAME") | grep -c 'Picked up' || true)"
+check "JVM notes in the log and the health checks" 0 "$notes"
+flags="$(direct exec "$NAME" /opt/java/bin/java -Xint -Xms4m -Xmx8m -XX:+PrintFlagsFinal -version 2>/dev/null \
+  | awk '$2 == "UseSerialGC" || $2 == "ArchiveRelocationMode" || $2 == "UsePerfData" { print $2 "=" $4 " " $NF }' | sort | tr '\n' ' ')"
+check "JVM flags from the image's runtime" "ArchiveRelocationMode=0 {jimage} UsePerfData=false {jimage} UseSerialGC=true {jimage} " "$flags"
 check "State.OOMKilled" false "$(direct inspect --format '{{.State.OOMKilled}}' "$NAME")"
 check "State.Running" true "$(direct inspect --format '{{.State.Running}}' "$NAME")"
 check "user" 10001:10001 "$(direct inspect --format '{{.Config.User}}' "$NAME")"
@@ -182,7 +196,7 @@ log "ok: the denial is in the proxy's log"
 # Without the socket's group the non-root user cannot reach the daemon: 502, not a crash.
 n2="cg-img-run-$$-nogroup"
 CONTAINERS+=("$n2")
-port2="$(free_port)"
+port2="${PORT2:-$(free_port)}"
 direct run -d --name "$n2" --read-only --memory 64m --cap-drop ALL --security-opt no-new-privileges \
   --network host -v "$SOCK:$SOCK:ro" -e CETUSGUARD_FRONTEND_ADDR="tcp://127.0.0.1:$port2" "$IMAGE" >/dev/null
 deadline=$((SECONDS + 30))
@@ -192,5 +206,15 @@ until out="$(env DOCKER_HOST="tcp://127.0.0.1:$port2" DOCKER_CONFIG="$DOCKER_CFG
   sleep 0.3
 done
 log "ok: without --group-add: $(printf '%s' "$out" | tail -n 1)"
+
+# Rules that allow nothing, not even /_ping: the health check looks at the proxy and the daemon, not
+# at what the rules allow, so the container is healthy.
+n3="cg-img-run-$$-norules"
+CONTAINERS+=("$n3")
+port3="${PORT3:-$(free_port)}"
+direct run -d --name "$n3" --read-only --memory 64m --cap-drop ALL --security-opt no-new-privileges \
+  --network host -v "$SOCK:$SOCK:ro" --group-add "$sock_gid" -e CETUSGUARD_FRONTEND_ADDR="tcp://127.0.0.1:$port3" \
+  -e CETUSGUARD_NO_BUILTIN_RULES=true --health-interval 1s --health-start-period 10s "$IMAGE" >/dev/null
+wait_healthy "$n3" "without rules"
 
 log "all checks passed in $((SECONDS - T0))s"

@@ -167,16 +167,18 @@ perm="$(stat -c '%a %u:%g' "$vol/docker.sock") dir $(stat -c '%a %u:%g' "$vol")"
 log "ok: socket 0660 10001:10001 in a 0750 directory"
 expect_ok "socket: docker ps" "$U" ps
 expect_denied "socket: docker run" "$U" run --rm --network none "$CLIENT_IMAGE" true
-# A container client on the volume, no network: the image's own Java health check as the client.
+# A container client on the volume, no network: the image's own Java health check as the client
+# (it has no daemon socket of its own: its "daemon" is the proxy's socket, so /_ping goes through it).
 out="$(direct run --rm --network none --read-only --cap-drop ALL --user 20000:20000 --group-add 10001 \
         -v "${P}_cetusguard-socket:/run/cetusguard:ro" --entrypoint /opt/java/bin/java "$CETUSGUARD_IMAGE" \
-        -Xint -cp /opt/cetusguard/lib/cetusguard.jar org.cetusguard.Main healthcheck -frontend-addr \
-        unix:///run/cetusguard/docker.sock 2>&1)" || fail "container client on the socket volume: $out"
+        -Xint -cp /opt/cetusguard/lib/cetusguard.jar org.cetusguard.Main healthcheck \
+        -frontend-addr unix:///run/cetusguard/docker.sock -backend-addr unix:///run/cetusguard/docker.sock 2>&1)" \
+  || fail "container client on the socket volume: $out"
 log "ok: container client (uid 20000, group 10001, network none): ${out##*$'\n'}"
 if out="$(direct run --rm --network none --user 20000:20000 -v "${P}_cetusguard-socket:/run/cetusguard:ro" \
           --entrypoint /opt/java/bin/java "$CETUSGUARD_IMAGE" -Xint \
-          -cp /opt/cetusguard/lib/cetusguard.jar org.cetusguard.Main healthcheck -frontend-addr \
-          unix:///run/cetusguard/docker.sock 2>&1)"; then
+          -cp /opt/cetusguard/lib/cetusguard.jar org.cetusguard.Main healthcheck \
+          -frontend-addr unix:///run/cetusguard/docker.sock -backend-addr unix:///run/cetusguard/docker.sock 2>&1)"; then
   fail "a client without group 10001 reached the socket: $out"
 fi
 log "ok: a client without group 10001 cannot: ${out##*$'\n'}"

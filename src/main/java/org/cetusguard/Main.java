@@ -25,7 +25,7 @@ public final class Main {
         spareJettyTheManagementBeans();
         if (Commands.isCommand(args)) {
             quietJetty(Log.WARNING);
-            System.exit(Commands.run(args, System.getenv(), System.out, System.err));
+            System.exit(Commands.run(args, System.getenv(), System.in, System.out, System.err));
             return;
         }
         Options options;
@@ -38,7 +38,7 @@ public final class Main {
             return;
         }
         if (options.help()) {
-            OptionsParser.printHelp(System.out);
+            Commands.printUsage(System.out);
             return;
         }
         if (options.version()) {
@@ -48,13 +48,16 @@ public final class Main {
         Log.setLevel(options.logLevel());
         quietJetty(options.logLevel());
         try {
+            // A value that parses but cannot work (an address) stops startup like a bad rule does,
+            // naming the option or variable it came from.
+            options.validate();
             CetusGuardServer server = new CetusGuardServer(options, loadRules(options));
             server.start();
             Signal.handle(new Signal("TERM"), signal -> shutdown(server, "terminated"));
             Signal.handle(new Signal("INT"), signal -> shutdown(server, "interrupt"));
             Signal.handle(new Signal("HUP"), signal -> reload(server, options));
             server.join();
-        } catch (RuleException | StartupException e) {
+        } catch (ConfigException | RuleException | StartupException e) {
             Log.critical(e.getMessage());
             System.exit(1);
         } catch (InterruptedException e) {

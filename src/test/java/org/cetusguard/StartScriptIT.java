@@ -124,6 +124,10 @@ class StartScriptIT {
         ScriptProcess help = launch(Map.of(), "-help");
         ScriptProcess h = launch(Map.of(), "-h");
         ScriptProcess unknown = launch(Map.of(), "-frontend-adr", "tcp://127.0.0.1:2375");
+        ScriptProcess helpCommand = launch(Map.of(), "help");
+        ScriptProcess checkHelp = launch(Map.of(), "check", "-h");
+        ScriptProcess checkUsage = launch(Map.of(), "check", "-rules", "GET /x");
+        ScriptProcess loud = launch(Map.of(), "-log-level", "9", "-version");
 
         for (ScriptProcess p : List.of(single, dashes)) {
             assertEquals(0, p.awaitExit(QUICK_EXIT), p::describe);
@@ -157,6 +161,21 @@ class StartScriptIT {
 
         assertEquals(0, h.awaitExit(QUICK_EXIT), h::describe);
         assertEquals(help.stdout(), h.stdout());
+        // The tools are found from -h, and "help" is the same usage.
+        for (String tool : List.of("check", "lint", "suggest-rules", "healthcheck", "help")) {
+            assertTrue(help.stdout().contains("\n  cetusguard " + tool + " "), "-help does not list " + tool + ":\n" + help.stdout());
+        }
+        assertEquals(0, helpCommand.awaitExit(QUICK_EXIT), helpCommand::describe);
+        assertEquals(help.stdout(), helpCommand.stdout());
+        assertEquals(0, checkHelp.awaitExit(QUICK_EXIT), checkHelp::describe);
+        assertTrue(checkHelp.stdout().startsWith("Usage: cetusguard check [options] METHOD PATH\n"), checkHelp::describe);
+        assertEquals(2, checkUsage.awaitExit(QUICK_EXIT), checkUsage::describe);
+        assertTrue(checkUsage.stderr().contains("Usage: cetusguard check [options] METHOD PATH"), checkUsage::describe);
+        assertEquals("", checkUsage.stdout(), checkUsage::describe);
+
+        // Out of range: taken as 7, as the Go original does, and said so with the range.
+        assertEquals(0, loud.awaitExit(QUICK_EXIT), loud::describe);
+        assertTrue(loud.stderr().matches("WARNING: " + TS + " -log-level 9 is out of range 0 to 7 .*: using 7\n"), loud::describe);
 
         assertEquals(2, unknown.awaitExit(QUICK_EXIT), unknown::describe);
         assertTrue(unknown.stderr().contains("-frontend-adr"), unknown::describe);
@@ -203,7 +222,9 @@ class StartScriptIT {
 
         List<Failing> cases = new ArrayList<>();
         cases.add(new Failing("lower-case method", launch(Map.of(), "-frontend-addr", frontend, "-rules", "get /lowercase"),
-                List.of("\"get /lowercase\"")));
+                List.of("(-rules #1, line 1)", "\"get /lowercase\"")));
+        cases.add(new Failing("bad rule in CETUSGUARD_RULES", launch(Map.of("CETUSGUARD_RULES", "GET /ok\nget /x"), "-frontend-addr", frontend),
+                List.of("(CETUSGUARD_RULES, line 2)", "\"get /x\"")));
         cases.add(new Failing("invalid regex on line 2", launch(Map.of(), "-frontend-addr", frontend,
                 "-rules", "GET /ok\nGET /broken("), List.of("line 2", "\"GET /broken(\"")));
         cases.add(new Failing("bad line in a rules file", launch(Map.of(), "-frontend-addr", frontend, "-rules-file", badFile.toString()),
@@ -227,13 +248,17 @@ class StartScriptIT {
         }
         cases.add(new Failing("'#' comment line (the guide's Custom Rules example)",
                 launch(Map.of("CETUSGUARD_RULES", GUIDE_CUSTOM_RULES), "-frontend-addr", frontend),
-                List.of("line 1", "\"# Allow GET and HEAD for all container endpoints\"")));
+                List.of("(CETUSGUARD_RULES, line 1)", "\"# Allow GET and HEAD for all container endpoints\"")));
         cases.add(new Failing("frontend address without scheme", launch(Map.of(), "-frontend-addr", "tcp//127.0.0.1:2375"),
                 List.of("tcp//127.0.0.1:2375")));
         cases.add(new Failing("frontend port out of range", launch(Map.of(), "-frontend-addr", "tcp://127.0.0.1:99999"),
                 List.of("tcp://127.0.0.1:99999")));
         cases.add(new Failing("frontend from the environment without port",
-                launch(Map.of("CETUSGUARD_FRONTEND_ADDR", "tcp://127.0.0.1")), List.of("\"tcp://127.0.0.1\"")));
+                launch(Map.of("CETUSGUARD_FRONTEND_ADDR", "tcp://127.0.0.1")), List.of("CETUSGUARD_FRONTEND_ADDR: invalid address \"tcp://127.0.0.1\"")));
+        cases.add(new Failing("empty DOCKER_HOST (set counts, as in Go)", launch(Map.of("DOCKER_HOST", ""), "-frontend-addr", frontend),
+                List.of("DOCKER_HOST: invalid address \"\"")));
+        cases.add(new Failing("metrics port already in use", launch(Map.of(), "-frontend-addr", frontend, "-metrics-addr", busyAddr),
+                List.of("the metrics listener " + busyAddr)));
         cases.add(new Failing("frontend port already in use", launch(Map.of(), "-frontend-addr", busyAddr),
                 List.of(busyAddr)));
         cases.add(new Failing("missing TLS certificate", launch(Map.of(), "-frontend-addr", frontend,

@@ -1,7 +1,6 @@
 package org.cetusguard.cli;
 
 import java.io.PrintStream;
-import java.util.Arrays;
 import java.util.Map;
 
 import org.cetusguard.config.ConfigException;
@@ -11,23 +10,30 @@ import org.cetusguard.log.Log;
 import org.cetusguard.proxy.RequestGate;
 import org.cetusguard.rules.RuleException;
 import org.cetusguard.rules.RuleSet;
+import org.cetusguard.text.Escape;
 
 /**
- * {@code cetusguard check [rule options] METHOD PATH}: the decision the proxy would take, with the
+ * {@code cetusguard check [options] METHOD PATH}: the decision the proxy would take, with the
  * rule that matched and its expanded regex. The path goes through the same canonicalisation as a
- * real request, so what this says is what the proxy does. Exit 0 allowed, 1 denied or rejected.
+ * real request, so what this says is what the proxy does. Exit 0 allowed, 1 denied or rejected,
+ * 2 usage error (no METHOD and PATH after the options).
  */
 final class CheckCommand {
     private CheckCommand() {
     }
 
     static int run(String[] args, Map<String, String> env, PrintStream out) throws ConfigException, RuleException {
-        if (args.length < 2) {
-            throw new ConfigException("usage: cetusguard check [rule options] METHOD PATH");
+        OptionsParser.CommandLine line = OptionsParser.parseCommandLine(args, env);
+        Options options = line.options();
+        if (options.help()) {
+            return Commands.printHelp("check", out);
         }
-        String method = args[args.length - 2];
-        String target = args[args.length - 1];
-        Options options = OptionsParser.parse(Arrays.copyOf(args, args.length - 2), env);
+        if (line.arguments().size() != 2) {
+            throw new ConfigException("check needs a METHOD and a PATH after the options" + (line.arguments().isEmpty() ? ""
+                    : ", not " + Escape.forMessage(String.join(" ", line.arguments()))));
+        }
+        String method = line.arguments().get(0);
+        String target = line.arguments().get(1);
         RuleSet rules = Commands.rules(options);
         int q = target.indexOf('?');
         String path = q < 0 ? target : target.substring(0, q);

@@ -8,12 +8,13 @@ import java.util.Map;
 import org.cetusguard.config.ConfigException;
 import org.cetusguard.config.Options;
 import org.cetusguard.config.OptionsParser;
+import org.cetusguard.log.Log;
 import org.cetusguard.rules.Rule;
 import org.cetusguard.rules.RuleException;
 import org.cetusguard.rules.RuleSet;
 
 /**
- * {@code cetusguard lint [rule options]}: warns about rules that allow more than they look like. Each
+ * {@code cetusguard lint [options]}: warns about rules that allow more than they look like. Each
  * rule is tried against requests that hand out control of the host; a rule that lets one through is
  * reported with what it allows. Exit 0 when there is nothing to say, 1 otherwise.
  */
@@ -47,11 +48,23 @@ final class LintCommand {
 
     static int run(String[] args, Map<String, String> env, PrintStream out) throws ConfigException, RuleException {
         Options options = OptionsParser.parse(args, env);
-        RuleSet rules = Commands.rules(options);
+        if (options.help()) {
+            return Commands.printHelp("lint", out);
+        }
+        // The loader's own warnings (inline comment, unknown variable) are listed and counted below with
+        // the others, rather than logged apart and left out of the count.
+        int level = Log.level();
+        Log.setLevel(Log.ERROR);
+        RuleSet rules;
+        try {
+            rules = Commands.rules(options);
+        } finally {
+            Log.setLevel(level);
+        }
         boolean policed = !options.policy().isEmpty();
         int warnings = 0;
         for (Rule rule : rules.rules()) {
-            List<String> found = new ArrayList<>();
+            List<String> found = new ArrayList<>(rule.warnings());
             String source = rule.pattern().pattern();
             if (source.contains(".*") && !source.endsWith("(/.*)?)$") && !source.endsWith("/.*)$")) {
                 found.add("\".*\" in the middle of a pattern matches across path segments (\"/\" included)");

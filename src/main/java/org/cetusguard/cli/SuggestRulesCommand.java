@@ -13,11 +13,18 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.cetusguard.config.ConfigException;
+import org.cetusguard.config.Options;
+import org.cetusguard.config.OptionsParser;
+import org.cetusguard.rules.RuleException;
+import org.cetusguard.rules.RuleSet;
+
 /**
- * {@code cetusguard suggest-rules < audit.log}: turns observed traffic (the audit log, logfmt or
- * JSON lines, typically recorded with -audit-only) into the narrowest rule file that allows it,
+ * {@code cetusguard suggest-rules [options] < audit.log}: turns observed traffic (the audit log, logfmt
+ * or JSON lines, typically recorded with -audit-only) into the narrowest rule file that allows it,
  * written with the variables: version prefixes become %API_PREFIX_...%, ids and names become
- * %CONTAINER_ID_OR_NAME% and friends, the action words of the API stay literal. Review it before use.
+ * %CONTAINER_ID_OR_NAME% and friends, the action words of the API stay literal. What the rules of the
+ * options already allow (the built-ins by default) is left out. Review it before use.
  */
 final class SuggestRulesCommand {
     // Our own audit output, both formats: the values are quoted when they contain anything unusual.
@@ -58,28 +65,58 @@ final class SuggestRulesCommand {
     private SuggestRulesCommand() {
     }
 
-    static int run(BufferedReader in, PrintStream out) throws IOException {
+    static int run(String[] args, Map<String, String> env, BufferedReader in, PrintStream out, PrintStream err)
+            throws ConfigException, RuleException, IOException {
+        Options options = OptionsParser.parse(args, env);
+        if (options.help()) {
+            return Commands.printHelp("suggest-rules", out);
+        }
+        RuleSet given = Commands.rules(options);
         Map<String, Set<String>> methodsByPattern = new TreeMap<>();
         String line;
+        int lines = 0;
+        int audited = 0;
         int used = 0;
+        int allowed = 0;
         while ((line = in.readLine()) != null) {
+            lines++;
             Map<String, String> fields = fields(line);
             String method = fields.get("method");
             String path = fields.get("path");
-            if (method == null || path == null || "reject".equals(fields.get("decision")) || !method.matches("[A-Z]+")) {
+            if (method == null || path == null) {
+                continue;
+            }
+            audited++;
+            if ("reject".equals(fields.get("decision")) || !method.matches("[A-Z]+")) {
                 continue;
             }
             int q = path.indexOf('?');
-            String pattern = generalise(q < 0 ? path : path.substring(0, q));
+            String bare = q < 0 ? path : path.substring(0, q);
+            if (given.allows(method, bare)) {
+                allowed++;
+                continue;
+            }
+            String pattern = generalise(bare);
             methodsByPattern.computeIfAbsent(pattern, k -> new TreeSet<>()).add(method);
             used++;
         }
+        if (audited == 0) {
+            err.println("suggest-rules: no audit log line in the " + lines + " line(s) on standard input. It reads the"
+                    + " proxy's audit log, one line per request, as written by -audit-log logfmt (time=... method=GET"
+                    + " path=/v1.41/containers/json status=200 decision=allow ...) or -audit-log json ({\"time\":...,"
+                    + "\"method\":\"GET\",\"path\":\"/v1.41/containers/json\",...}); record one with"
+                    + " cetusguard -audit-only -audit-log logfmt > audit.log");
+            return 1;
+        }
         out.println("! Suggested by cetusguard suggest-rules from " + used + " observed requests. Review before use:");
         out.println("! every line below lets its clients do what they were seen doing, with any object.");
+        if (allowed > 0) {
+            out.println("! " + allowed + " requests the rules already allow (built-in or given) are left out.");
+        }
         for (Map.Entry<String, Set<String>> entry : methodsByPattern.entrySet()) {
             out.println(String.join(",", entry.getValue()) + " " + entry.getKey());
         }
-        return used == 0 ? 1 : 0;
+        return 0;
     }
 
     static Map<String, String> fields(String line) {

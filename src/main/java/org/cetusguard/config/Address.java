@@ -3,6 +3,8 @@ package org.cetusguard.config;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 
+import org.cetusguard.text.Escape;
+
 /**
  * A frontend or backend address: {@code unix:///absolute/path} or {@code tcp://host:port}
  * ({@code tcp://:2375} binds all interfaces, IPv6 goes in brackets). Anything else is refused
@@ -110,7 +112,7 @@ public final class Address {
     }
 
     private static ConfigException invalid(String addr, String reason) {
-        return new ConfigException("invalid address " + OptionsParser.quote(addr) + ": " + reason);
+        return new ConfigException("invalid address " + Escape.forMessage(addr) + ": " + reason);
     }
 
     public boolean isUnix() {

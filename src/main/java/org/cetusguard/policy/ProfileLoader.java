@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.cetusguard.config.Option;
 import org.cetusguard.config.Options;
 import org.cetusguard.rules.RuleException;
 import org.cetusguard.rules.RuleSet;
@@ -31,7 +32,7 @@ public final class ProfileLoader {
         for (String file : options.rulesFiles()) {
             files.add(Path.of(file));
         }
-        return RuleSet.load(!options.noBuiltinRules(), options.rules(), files);
+        return RuleSet.load(!options.noBuiltinRules(), options.rules(), options.origins(Option.RULES), files);
     }
 
     /** Settings as in a profiles file's "policy" lines; each entry may hold several lines ("!" comments allowed). */

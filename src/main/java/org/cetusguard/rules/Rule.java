@@ -2,6 +2,7 @@ package org.cetusguard.rules;
 
 import com.google.re2j.Pattern;
 import java.util.Collections;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -16,6 +17,7 @@ public final class Rule {
     private final String origin;
     private final int lineNumber;
     private final String text;
+    private final List<String> warnings;
 
     /**
      * @param expandedPattern the user pattern with variables already expanded. It is compiled as
@@ -23,9 +25,10 @@ public final class Rule {
      *     top-level alternation such as {@code /a|/b} anchors only its outer ends, so {@code /a}
      *     then allows anything starting with {@code /a}. The group makes every alternative whole:
      *     deliberately stricter, and what operators mean.
+     * @param warnings what looks wrong in the rule although it loads, for messages
      * @throws com.google.re2j.PatternSyntaxException if RE2 rejects the pattern
      */
-    Rule(Set<String> methods, String expandedPattern, String line, String origin, int lineNumber) {
+    Rule(Set<String> methods, String expandedPattern, String line, String origin, int lineNumber, List<String> warnings) {
         this.methods = Collections.unmodifiableSet(new TreeSet<>(methods));
         // Compile Go's exact string first so that we reject what Go rejects: "/a)|(/b" is
         // unbalanced for Go but would balance inside our group and silently mean something else.
@@ -37,6 +40,7 @@ public final class Rule {
         this.origin = origin;
         this.lineNumber = lineNumber;
         this.text = String.join(",", this.methods) + " " + pattern.pattern();
+        this.warnings = List.copyOf(warnings);
     }
 
     /** The accepted methods, sorted. */
@@ -61,6 +65,11 @@ public final class Rule {
     /** 1-based line number within its origin. */
     public int lineNumber() {
         return lineNumber;
+    }
+
+    /** What looks wrong in the rule although it loads (unknown variables, an inline comment); logged at load. */
+    public List<String> warnings() {
+        return warnings;
     }
 
     /**

@@ -19,11 +19,14 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
 import org.cetusguard.log.Log;
+import org.cetusguard.text.Escape;
 
 /** Turns rule text (from -rules, CETUSGUARD_RULES, rules files or the built-ins) into rules. */
 public final class RuleParser {
     /** Far above any real rules file; stops a wrong path (a log, a disk image) from eating memory. */
     public static final int MAX_FILE_BYTES = 1024 * 1024;
+    /** A rule line quoted in a message is cut here: a mangled file can have one very long line. */
+    private static final int QUOTE_LIMIT = 300;
 
     // The Go original's grammar, verbatim. Evaluated with RE2 so that '.' and the blank classes
     // behave exactly as in Go (e.g. a stray '\r' inside a line is part of the pattern).
@@ -78,7 +81,7 @@ public final class RuleParser {
 
     /** Reads a rules file: a regular file, at most {@link #MAX_FILE_BYTES}, strict UTF-8. */
     public static List<Rule> parseFile(Path file) throws RuleException {
-        String origin = "rules file " + escape(file.toString(), false);
+        String origin = "rules file " + Escape.forLog(file.toString());
         String text = readConfigFile(file, origin);
         // Go reads files with bufio.ScanLines, which also drops a '\r' ending the last line.
         if (text.endsWith("\r")) {
@@ -131,29 +134,33 @@ public final class RuleParser {
         String where = "(" + origin + ", line " + lineNumber + ")";
         Matcher m = RULE_LINE.matcher(line);
         if (!m.matches()) {
-            throw new RuleException("invalid rule line " + where + ": " + quote(line));
+            throw new RuleException("invalid rule line " + where + ": " + Escape.forMessage(line, QUOTE_LIMIT));
         }
         Set<String> methods = Set.copyOf(Arrays.asList(m.group(1).split(",")));
         String pattern = m.group(2);
 
+        List<String> warnings = new ArrayList<>();
         Rule rule;
         try {
-            rule = new Rule(methods, Variables.expand(pattern), line, origin, lineNumber);
+            String expanded = Variables.expand(pattern);
+            Set<String> unknown = Variables.unknownVariables(pattern);
+            if (!unknown.isEmpty()) {
+                warnings.add("uses unknown variable(s) %" + String.join("%, %", unknown) + "%, kept as literal text");
+            }
+            if (INLINE_HASH.matcher(pattern).find()) {
+                warnings.add("contains \" #\": inline comments are not supported, the text is part of the regex and this"
+                        + " rule will likely never match (put comments on their own line starting with '!')");
+            }
+            rule = new Rule(methods, expanded, line, origin, lineNumber, warnings);
         } catch (PatternSyntaxException | IllegalArgumentException e) {
             // RE2's reason quotes the offending fragment raw (sometimes the whole expanded
             // pattern), so it is escaped and shortened as well.
             String reason = e.getMessage().length() > 300 ? e.getMessage().substring(0, 300) + "..." : e.getMessage();
-            throw new RuleException("invalid rule pattern " + where + ": " + quote(line) + ": " + escape(reason, false), e);
+            throw new RuleException("invalid rule pattern " + where + ": " + Escape.forMessage(line, QUOTE_LIMIT) + ": "
+                    + Escape.forMessageText(reason), e);
         }
-
-        Set<String> unknown = Variables.unknownVariables(pattern);
-        if (!unknown.isEmpty()) {
-            Log.warning("rule " + where + " uses unknown variable(s) %" + String.join("%, %", unknown)
-                    + "%, kept as literal text: " + quote(line));
-        }
-        if (INLINE_HASH.matcher(pattern).find()) {
-            Log.warning("rule " + where + " contains \" #\": inline comments are not supported, the text is part of the"
-                    + " regex and this rule will likely never match (put comments on their own line starting with '!'): " + quote(line));
+        for (String warning : warnings) {
+            Log.warning("rule " + where + " " + warning + ": " + Escape.forMessage(line, QUOTE_LIMIT));
         }
         Log.debug("loaded rule: " + rule);
         return rule;
@@ -161,37 +168,6 @@ public final class RuleParser {
 
     private static String describe(Exception e) {
         String message = e.getMessage();
-        return escape(message == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + message, false);
-    }
-
-    /**
-     * Quotes text for a one-line message, shortening very long lines. Control and format
-     * characters (CR, ESC, BOM, bidi overrides) are escaped so that a hostile or mangled line
-     * cannot forge or hide log output.
-     */
-    static String quote(String s) {
-        final int limit = 300;
-        if (s.length() <= limit) {
-            return '"' + escape(s, true) + '"';
-        }
-        return '"' + escape(s.substring(0, limit), true) + "\"... (" + s.length() + " characters)";
-    }
-
-    /** Escapes control and format characters, plus quote and backslash when {@code quoting}. */
-    static String escape(String s, boolean quoting) {
-        StringBuilder b = new StringBuilder(s.length() + 8);
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (quoting && (c == '"' || c == '\\')) {
-                b.append('\\').append(c);
-            } else if (c == '\t') {
-                b.append("\\t");
-            } else if (Character.isISOControl(c) || Character.getType(c) == Character.FORMAT) {
-                b.append(String.format("\\u%04x", (int) c));
-            } else {
-                b.append(c);
-            }
-        }
-        return b.toString();
+        return Escape.forMessageText(message == null ? e.getClass().getSimpleName() : e.getClass().getSimpleName() + ": " + message);
     }
 }

@@ -17,12 +17,29 @@ public final class RuleSet {
      * Order only affects which rule {@link #firstMatch} reports, never the decision.
      */
     public static RuleSet load(boolean builtins, List<String> ruleTexts, List<Path> ruleFiles) throws RuleException {
+        List<String> origins = new ArrayList<>();
+        for (int i = 1; i <= ruleTexts.size(); i++) {
+            origins.add("-rules #" + i);
+        }
+        return load(builtins, ruleTexts, origins, ruleFiles);
+    }
+
+    /**
+     * The same, each rules text named in messages by its origin, e.g. "-rules #2" or "CETUSGUARD_RULES".
+     *
+     * @param textOrigins as many as {@code ruleTexts}
+     */
+    public static RuleSet load(boolean builtins, List<String> ruleTexts, List<String> textOrigins, List<Path> ruleFiles)
+            throws RuleException {
+        if (textOrigins.size() != ruleTexts.size()) {
+            throw new IllegalArgumentException(ruleTexts.size() + " rules texts but " + textOrigins.size() + " origins");
+        }
         List<Rule> all = new ArrayList<>();
         if (builtins) {
             all.addAll(RuleParser.builtins());
         }
         for (int i = 0; i < ruleTexts.size(); i++) {
-            all.addAll(RuleParser.parse(ruleTexts.get(i), "-rules #" + (i + 1)));
+            all.addAll(RuleParser.parse(ruleTexts.get(i), textOrigins.get(i)));
         }
         for (Path file : ruleFiles) {
             all.addAll(RuleParser.parseFile(file));

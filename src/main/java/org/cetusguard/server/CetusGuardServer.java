@@ -157,7 +157,9 @@ public final class CetusGuardServer {
             if (address.isUnix()) {
                 throw new StartupException("the metrics listener must be tcp://host:port");
             }
-            metricsConnector = connector(address, null);
+            org.eclipse.jetty.server.AbstractConnector metricsListener = connector(address, null);
+            metricsListener.setName(options.metricsAddr());
+            metricsConnector = metricsListener;
             server.addConnector(metricsConnector);
             server.setHandler(new GracefulHandler(new ByListener(metricsConnector, prometheus.handler(), proxyChain)));
         } else {
@@ -219,7 +221,7 @@ public final class CetusGuardServer {
                             IO.close(channel);
                         }
                     }
-                    String what = i < frontends.size() ? frontends.get(i).toString() : "the metrics listener";
+                    String what = i < frontends.size() ? frontends.get(i).toString() : "the metrics listener " + connectors[i].getName();
                     throw new StartupException("cannot listen on " + what + ": " + describe(e), e);
                 }
             }

@@ -184,11 +184,20 @@ class OperationsIT {
     }
 
     @Test
-    void healthcheckFollowsTheProxyAndTheDaemon(@TempDir Path dir) throws Exception {
+    void healthcheckChecksTheProxyAndTheDaemonWhateverTheRules(@TempDir Path dir) throws Exception {
         try (ProxyProcess proxy = ProxyProcess.start(dir, Map.of())) {
             ProxyProcess.Result healthy = ProxyProcess.tool(null, "healthcheck", "-frontend-addr", proxy.dockerHost());
             assertEquals(0, healthy.exitCode(), healthy.stdout() + healthy.stderr());
-            assertTrue(healthy.stdout().startsWith("healthy: GET /_ping"), healthy.stdout());
+            assertTrue(healthy.stdout().matches("healthy: the proxy answers on " + proxy.dockerHost() + " \\(HTTP/1\\.1 200 OK\\);"
+                    + " the daemon at unix:///var/run/docker.sock answers /_ping: HTTP/1\\.[01] 200 OK\n"), healthy.stdout());
+        }
+        // No rule allows /_ping: the proxy answers 403, and is up all the same (the image's health check
+        // with CETUSGUARD_NO_BUILTIN_RULES=true).
+        try (ProxyProcess strict = ProxyProcess.start(dir, Map.of(), "-no-builtin-rules")) {
+            ProxyProcess.Result healthy = ProxyProcess.tool(Map.of("CETUSGUARD_NO_BUILTIN_RULES", "true"), null,
+                    "healthcheck", "-frontend-addr", strict.dockerHost());
+            assertEquals(0, healthy.exitCode(), healthy.stdout() + healthy.stderr());
+            assertTrue(healthy.stdout().contains("(HTTP/1.1 403 Forbidden)"), healthy.stdout());
         }
         Path socket = dir.resolve("health.sock");
         try (ProxyProcess proxy = ProxyProcess.start(dir, Map.of(), "-frontend-addr", "unix://" + socket)) {
@@ -196,14 +205,22 @@ class OperationsIT {
             ProxyProcess.Result overUnix = ProxyProcess.tool(null, "healthcheck", "-frontend-addr", "unix://" + socket);
             assertEquals(0, overUnix.exitCode(), overUnix.stdout() + overUnix.stderr());
         }
-        try (ProxyProcess noDaemon = ProxyProcess.start(dir, Map.of(), "-backend-addr", "unix://" + dir.resolve("missing.sock"))) {
-            ProxyProcess.Result unhealthy = ProxyProcess.tool(null, "healthcheck", "-frontend-addr", noDaemon.dockerHost());
+        // The daemon is checked at the backend address the options (or the environment) give, not through the proxy.
+        String missing = "unix://" + dir.resolve("missing.sock");
+        try (ProxyProcess noDaemon = ProxyProcess.start(dir, Map.of(), "-backend-addr", missing)) {
+            ProxyProcess.Result unhealthy = ProxyProcess.tool(null, "healthcheck", "-frontend-addr", noDaemon.dockerHost(),
+                    "-backend-addr", missing);
             assertEquals(1, unhealthy.exitCode());
-            assertTrue(unhealthy.stdout().contains("502"), unhealthy.stdout());
+            assertTrue(unhealthy.stdout().startsWith("unhealthy: the proxy answers on " + noDaemon.dockerHost()), unhealthy.stdout());
+            assertTrue(unhealthy.stdout().contains("; the daemon at " + missing + ": "), unhealthy.stdout());
+            ProxyProcess.Result fromEnv = ProxyProcess.tool(Map.of("DOCKER_HOST", missing), null,
+                    "healthcheck", "-frontend-addr", noDaemon.dockerHost());
+            assertEquals(1, fromEnv.exitCode(), fromEnv.stdout());
+            assertTrue(fromEnv.stdout().contains("; the daemon at " + missing + ": "), fromEnv.stdout());
         }
         ProxyProcess.Result noProxy = ProxyProcess.tool(null, "healthcheck", "-frontend-addr", "tcp://127.0.0.1:" + ProxyProcess.freePort());
         assertEquals(1, noProxy.exitCode());
-        assertTrue(noProxy.stdout().startsWith("unhealthy:"), noProxy.stdout());
+        assertTrue(noProxy.stdout().startsWith("unhealthy: the proxy on"), noProxy.stdout());
     }
 
     @Test

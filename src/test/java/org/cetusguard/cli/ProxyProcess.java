@@ -45,10 +45,16 @@ final class ProxyProcess implements AutoCloseable {
 
     /** Runs a cetusguard tool (check, lint, suggest-rules, healthcheck) to completion. */
     static Result tool(byte[] stdin, String... args) throws Exception {
+        return tool(Map.of(), stdin, args);
+    }
+
+    /** The same with these environment variables (and none other of CetusGuard's). */
+    static Result tool(Map<String, String> env, byte[] stdin, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(script().toString()));
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().keySet().removeIf(k -> k.startsWith("CETUSGUARD_") || k.equals("DOCKER_HOST"));
+        builder.environment().putAll(env);
         Process p = builder.start();
         if (stdin != null) {
             p.getOutputStream().write(stdin);

@@ -28,6 +28,7 @@ import org.cetusguard.testbed.RunningProxy;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -54,14 +55,23 @@ class PodmanThroughProxyIT {
     static HttpClient http = HttpClient.newHttpClient();
     static String base;
 
+    /** Why the tests cannot run here, or null. */
+    static String skipReason;
+
     @BeforeAll
     static void start() throws Exception {
+        // A failed assumption here would abort the class before any test, and the report would say
+        // "Tests run: 0" without a reason; each test is skipped instead, with it (see skipUnlessAvailable).
         podman = onPath("podman");
-        Assumptions.assumeTrue(podman != null,
-                "podman is not installed (Debian: apt-get install podman): skipping the Podman tests");
-        Assumptions.assumeTrue(isRoot(), "not root: skipping the Podman tests (they run a rootful podman service)");
         Path busybox = staticBusybox();
-        Assumptions.assumeTrue(busybox != null, "no static busybox (apt-get install busybox-static): skipping");
+        skipReason = podman == null ? "podman is not installed (Debian: apt-get install podman): skipping the Podman tests"
+                : !isRoot() ? "not root: skipping the Podman tests (they run a rootful podman service)"
+                : busybox == null ? "no static busybox (apt-get install busybox-static): skipping the Podman tests"
+                : null;
+        if (skipReason != null) {
+            System.err.println("PodmanThroughProxyIT: " + skipReason);
+            return;
+        }
 
         state = Files.createTempDirectory("cg-it-podman");
         Path conf = state.resolve("containers.conf");
@@ -86,6 +96,11 @@ class PodmanThroughProxyIT {
             Thread.sleep(200);
         }
         importBusybox(busybox);
+    }
+
+    @BeforeEach
+    void skipUnlessAvailable() {
+        Assumptions.assumeTrue(skipReason == null, skipReason);
     }
 
     @AfterAll

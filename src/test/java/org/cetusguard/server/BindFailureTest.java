@@ -41,4 +41,18 @@ class BindFailureTest {
             }
         }
     }
+
+    @Test
+    void busyMetricsPortIsNamedWithItsAddress() throws Exception {
+        try (ServerSocket busy = new ServerSocket()) {
+            busy.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            String busyAddr = "tcp://127.0.0.1:" + busy.getLocalPort();
+            Options options = OptionsParser.parse(new String[] {
+                "-frontend-addr", "tcp://127.0.0.1:0", "-metrics-addr", busyAddr}, Map.of());
+            CetusGuardServer server = new CetusGuardServer(options, ProfileLoader.load(options));
+
+            StartupException e = assertThrows(StartupException.class, server::start);
+            assertTrue(e.getMessage().startsWith("cannot listen on the metrics listener " + busyAddr + ": "), e.getMessage());
+        }
+    }
 }

@@ -102,7 +102,7 @@ class FrontendsIT {
             CliResult refused = testbed.docker(host, untrusted, null, Duration.ofSeconds(30), "ps");
             assertFalse(refused.ok(), refused::toString);
 
-            assertPlainHttpGetsNoAnswer(proxy.port(0));
+            assertPlainHttpGetsATlsAlert(proxy.port(0));
         }
     }
 
@@ -216,8 +216,11 @@ class FrontendsIT {
         }
     }
 
-    static void assertPlainHttpGetsNoAnswer(int port) throws Exception {
+    /** What the README promises: a TLS alert record (content type 21, version 3.x), never an HTTP answer. */
+    static void assertPlainHttpGetsATlsAlert(int port) throws Exception {
         String response = rawResponse(port, "GET /_ping HTTP/1.1\r\nHost: x\r\n\r\n");
-        assertFalse(response.startsWith("HTTP/1.1 200"), "plain HTTP must not be served on a TLS frontend: " + response);
+        assertFalse(response.contains("HTTP/1."), "plain HTTP must not be served on a TLS frontend: " + response);
+        assertTrue(response.length() >= 7 && response.charAt(0) == 21 && response.charAt(1) == 3,
+                "expected a TLS alert record, got " + response.chars().limit(16).mapToObj(Integer::toHexString).toList());
     }
 }
