@@ -29,6 +29,16 @@ import org.eclipse.jetty.util.Callback;
  * so a byte is never read after the connection was handed back.
  */
 final class ClientDisconnectWatch implements Callback {
+    /** Why a relayed stream was aborted: its client left. The client's doing, not the daemon's failure. */
+    static final class ClientLeft extends EofException {
+        ClientLeft(Throwable cause) {
+            super("the client closed its connection during a relayed stream");
+            if (cause != null) {
+                initCause(cause);
+            }
+        }
+    }
+
     private enum State { WATCHING, HOLDING, FIRED, STOPPED }
 
     private final EndPoint endPoint;
@@ -68,9 +78,9 @@ final class ClientDisconnectWatch implements Callback {
                     state = State.HOLDING;
                     return;
                 }
-                left = new EofException("the client closed its connection during a relayed stream");
+                left = new ClientLeft(null);
             } catch (IOException e) {
-                left = e;
+                left = new ClientLeft(e);
             }
             state = State.FIRED;
         }
@@ -87,7 +97,7 @@ final class ClientDisconnectWatch implements Callback {
             }
             state = State.FIRED;
         }
-        fromDaemon.abort(cause);
+        fromDaemon.abort(new ClientLeft(cause));
     }
 
     /**

@@ -279,7 +279,7 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
             super.onProxyResponseFailure(clientRequest, proxyResponse, serverResponse, failure);
             return;
         }
-        boolean clientsFault = HttpStatus.isClientError(proxyResponse.getStatus());
+        boolean clientsFault = HttpStatus.isClientError(proxyResponse.getStatus()) || failure instanceof ClientDisconnectWatch.ClientLeft;
         Exchange exchange = Exchange.of(clientRequest);
         if (exchange != null && !clientsFault) {
             exchange.backendFailed();
