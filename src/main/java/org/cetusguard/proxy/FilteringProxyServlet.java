@@ -23,6 +23,7 @@ import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.util.thread.Invocable;
 
 /**
  * The proxy for every request that does not upgrade the connection. Jetty's middle-man servlet
@@ -46,10 +47,22 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
         this.backend = backend;
     }
 
-    /** Writes the daemon's chunk as it is: the stock implementation copies each one into a new byte[]. */
+    /**
+     * Not content: queued ahead of a streamed answer's body so that the writer commits its headers, with a
+     * non-blocking flush, in its turn (see {@link #commitHeaders}). Never written, never modified.
+     */
+    private static final ByteBuffer COMMIT_HEADERS = ByteBuffer.allocate(1).asReadOnlyBuffer();
+
+    /**
+     * Writes the daemon's chunk as it is (the stock implementation copies each one into a new byte[]),
+     * or, for {@link #COMMIT_HEADERS}, flushes: the output is in asynchronous mode and ready, as for
+     * any write of this writer, so the flush commits the headers without waiting for the client.
+     */
     @Override
     protected void writeProxyResponseContent(ServletOutputStream output, ByteBuffer content) throws IOException {
-        if (output instanceof HttpOutput jettyOutput) {
+        if (content == COMMIT_HEADERS) {
+            output.flush();
+        } else if (output instanceof HttpOutput jettyOutput) {
             jettyOutput.write(content);
         } else {
             super.writeProxyResponseContent(output, content);
@@ -202,8 +215,8 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
         super.onServerResponseHeaders(clientRequest, proxyResponse, serverResponse);
         if (!serverResponse.getHeaders().contains(HttpHeader.CONTENT_LENGTH)) {
             try {
-                proxyResponse.flushBuffer();
-            } catch (IOException e) {
+                commitHeaders(clientRequest, proxyResponse, serverResponse);
+            } catch (IOException | IllegalStateException e) {
                 serverResponse.abort(e);
                 return;
             }
@@ -214,6 +227,20 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
                 clientRequest.setAttribute(WATCH_ATTRIBUTE, ClientDisconnectWatch.start(endPoint, serverResponse));
             }
         }
+    }
+
+    /**
+     * Commits the headers without ever blocking a thread: a blocking flush waits as long as the client
+     * does not read (a client that filled its socket with the previous answer could hold a worker, or
+     * the backend client's selector, for the whole stream idle timeout). Instead the body's writer is
+     * installed now, in asynchronous mode, with {@link #COMMIT_HEADERS} as its first chunk; the servlet
+     * finds the writer where it looks for it and queues the body's chunks behind.
+     */
+    private void commitHeaders(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Response serverResponse) throws IOException {
+        ProxyWriter writer = newProxyWriteListener(clientRequest, serverResponse);
+        JettyInternals.adoptResponseWriter(clientRequest, writer);
+        writer.offer(COMMIT_HEADERS, org.eclipse.jetty.util.Callback.NOOP);
+        proxyResponse.getOutputStream().setWriteListener(writer);
     }
 
     @Override
@@ -252,7 +279,7 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
             super.onProxyResponseFailure(clientRequest, proxyResponse, serverResponse, failure);
             return;
         }
-        boolean clientsFault = HttpStatus.isClientError(proxyResponse.getStatus());
+        boolean clientsFault = HttpStatus.isClientError(proxyResponse.getStatus()) || failure instanceof ClientDisconnectWatch.ClientLeft;
         Exchange exchange = Exchange.of(clientRequest);
         if (exchange != null && !clientsFault) {
             exchange.backendFailed();
@@ -268,6 +295,12 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
     /** Errors of ours (502, 504) carry a JSON message too; a committed stream can only be cut short. */
     @Override
     protected void sendProxyResponseError(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, int status) {
+        if (!proxyResponse.isCommitted() && Invocable.isNonBlockingInvocation()) {
+            // The error body goes out with a blocking write, and this thread (the backend client's
+            // selector, see Backend) must never wait for a client: answer from a worker.
+            backend.httpClient().getExecutor().execute(() -> sendProxyResponseError(clientRequest, proxyResponse, status));
+            return;
+        }
         if (proxyResponse.isCommitted()) {
             super.sendProxyResponseError(clientRequest, proxyResponse, status);
             return;

@@ -56,7 +56,9 @@ public final class FakeDaemon implements AutoCloseable {
         /** Like STREAM but a line only every {@link #delayMs}: a quiet event stream or `logs -f`. */
         QUIET_STREAM,
         /** Chunked: three lines 200 ms apart, then the last chunk; the connection stays usable. */
-        SHORT_STREAM
+        SHORT_STREAM,
+        /** As ANSWER, but the body chunked, as the daemon sends container lists and inspects. */
+        CHUNKED
     }
 
     /** One complete request as it arrived. */
@@ -302,6 +304,11 @@ public final class FakeDaemon implements AutoCloseable {
             return false;
         }
         String body = "{\"fake\":\"daemon\",\"seq\":" + r.sequence() + "}\n";
+        if (m == Mode.CHUNKED) {
+            write(out, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+                    + "X-Fake-Daemon: " + r.sequence() + "\r\n\r\n" + Integer.toHexString(body.length()) + "\r\n" + body + "\r\n0\r\n\r\n");
+            return true;
+        }
         String head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + body.length()
                 + "\r\nX-Fake-Daemon: " + r.sequence() + "\r\n\r\n";
         write(out, r.method().equals("HEAD") ? head : head + body);

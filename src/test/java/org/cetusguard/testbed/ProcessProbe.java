@@ -117,10 +117,11 @@ public final class ProcessProbe {
             boolean waiting = false;
             for (StackTraceElement frame : e.getValue()) {
                 String m = frame.getClassName() + "." + frame.getMethodName();
-                // idle in the pool, waiting in a selector, reserved for the next task, or a connector's
-                // acceptor (one per frontend, blocking in accept() by design)
+                // idle in the pool, waiting in a selector, reserved for the next task, a connector's acceptor
+                // (one per frontend, blocking in accept() by design), or the scheduler waiting for its next task
                 if (m.contains("idleJobPoll") || m.contains("EPoll.wait") || m.contains("ManagedSelector.nioSelect")
-                        || m.contains("ReservedThread") || m.contains("AbstractConnector$Acceptor")) {
+                        || m.contains("ReservedThread") || m.contains("AbstractConnector$Acceptor")
+                        || m.contains("ScheduledThreadPoolExecutor$DelayedWorkQueue.take")) {
                     waiting = true;
                     break;
                 }
