@@ -10,7 +10,7 @@ import java.util.Map;
 
 import org.cetusguard.config.ConfigException;
 import org.cetusguard.config.Options;
-import org.cetusguard.policy.ProfileLoader;
+import org.cetusguard.profile.ProfileLoader;
 import org.cetusguard.rules.RuleException;
 import org.cetusguard.rules.RuleSet;
 
