@@ -9,7 +9,7 @@ import java.nio.charset.StandardCharsets;
  * value 0, and an object's members are its children in pairs (key, value).
  *
  * <p>Why a tape and not a tree of maps and lists: its size is a fixed multiple of the number of
- * values (12 bytes each, and a body of n bytes has at most n values), so what a hostile body costs
+ * values (12 bytes each, and a body of n bytes has at most (n + 1) / 2 values), so what a hostile body costs
  * is known before it is parsed; strings are decoded only when a check asks for them; and a rewrite
  * can change a few bytes in place and leave every other byte of the body as the client sent it
  * ({@link JsonEdit}).

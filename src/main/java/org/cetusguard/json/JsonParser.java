@@ -73,9 +73,12 @@ public final class JsonParser {
         this.scratch = new int[capacity];
     }
 
-    /** A body of n bytes holds at most n values: every value takes at least one byte of its own. */
+    /**
+     * A body of n bytes holds at most (n + 1) / 2 values: every value takes at least one byte of its
+     * own, and every value but the first follows a separator byte of its own ('[', '{', ',' or ':').
+     */
     private static int maxValues(int length, Limits limits) {
-        return Math.max(1, Math.min(length, limits.maxValues()));
+        return Math.max(1, Math.min((length + 1) / 2, limits.maxValues()));
     }
 
     /** The most a parse of {@code length} bytes allocates besides the bytes: 5 ints per possible value. */

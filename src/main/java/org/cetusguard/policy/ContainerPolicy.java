@@ -38,10 +38,13 @@ public final class ContainerPolicy {
     public static final int MAX_VALUES = 10_000;
     static final JsonParser.Limits LIMITS = new JsonParser.Limits(MAX_BODY_BYTES, MAX_DEPTH, MAX_VALUES);
     /**
-     * Strings decoded from a body at once: a few short ones plus the one being decoded, whose
-     * decoding (UTF-8 to Java's UTF-16, then compacted) may briefly take four times its bytes.
+     * Strings decoded from a body at once: a few short ones (paths, names) plus the one being
+     * decoded, whose decoding (UTF-8 to Java's UTF-16, then compacted) may briefly take four times
+     * its bytes; no field read is longer than the body or than {@link Node#MAX_FIELD_BYTES}.
      */
-    private static final long DECODED_STRINGS = 4L * Node.MAX_FIELD_BYTES + 16 * 1024;
+    private static long decodedStrings(int length) {
+        return 4L * Math.min(length, Node.MAX_FIELD_BYTES) + 16 * 1024;
+    }
 
     public static final ContainerPolicy OFF = new ContainerPolicy(PolicySettings.NONE);
 
@@ -128,7 +131,7 @@ public final class ContainerPolicy {
     public long workingMemory(int length) {
         int rewritten = length + rewriteAllowance;
         return JsonParser.workingMemory(length, LIMITS) + JsonParser.workingMemory(rewritten, LIMITS) + rewritten
-                + DECODED_STRINGS;
+                + decodedStrings(rewritten);
     }
 
     /**

@@ -281,7 +281,11 @@ class JsonParserTest {
         assertTrue(many.contains("more than 1000 values"), many);
         // What a parse may allocate is known before it starts: five ints per possible value, never more than the cap.
         assertEquals(1000L * 20 + 256, JsonParser.workingMemory(MAX, limits));
-        assertEquals(10L * 20 + 256, JsonParser.workingMemory(10, limits), "a body of n bytes holds at most n values");
+        assertEquals(5L * 20 + 256, JsonParser.workingMemory(10, limits), "a body of n bytes holds at most (n + 1) / 2 values");
+        // The densest bodies there are fit exactly: every value followed by a separator.
+        for (String dense : List.of("0", "[0]", "[0,0]", "{\"\":0}", "[[],[]]", "[{},[],\"\",0,true]", "{\"\":{\"\":[0,0]}}")) {
+            JsonParser.parse(dense.getBytes(StandardCharsets.US_ASCII), new JsonParser.Limits(MAX, 32, 1_000_000));
+        }
     }
 
     private static String refusedBytes(byte[] bytes, JsonParser.Limits limits) {
