@@ -77,8 +77,15 @@ final class CheckCommand {
             return 1;
         }
         Forward forward = (Forward) decision;
-        out.println((forward.wouldDeny() ? "allowed in audit-only mode (no rule allows it): " : "allowed: ")
-                + parsed.method() + " " + target);
+        byte[] body = parsed.body() == null ? null : read(parsed.body());
+        Decision judged = forward.checkBody() && body != null ? judgeBody(options, gate, forward, body) : forward;
+        if (judged instanceof Refuse refuse) {
+            printRefusal(out, refuse);
+            out.println("  by the container policy; the rules allow the request");
+        } else {
+            out.println((forward.wouldDeny() ? "allowed in audit-only mode (no rule allows it): " : "allowed: ")
+                    + parsed.method() + " " + target);
+        }
         out.println("  profile: " + describe(forward.profile()));
         out.println("  forwarded as: " + forward.target());
         if (forward.rule() != null) {
@@ -89,43 +96,36 @@ final class CheckCommand {
         List<String> settings = forward.policy().describe();
         out.println("  container policy: " + (settings.isEmpty() ? "off" : String.join(", ", settings)));
         if (!forward.checkBody()) {
-            if (parsed.body() != null) {
+            if (body != null) {
                 out.println("  body: not read by the container policy; forwarded as sent");
             }
-            return 0;
-        }
-        if (parsed.body() == null) {
+        } else if (body == null) {
             out.println("  body: the container policy reads it; give it with --body FILE to see the verdict");
-            return 0;
+        } else if (judged instanceof Forward sent) {
+            if (java.util.Arrays.equals(sent.body(), body)) {
+                out.println("  body: allowed as sent (" + body.length + " bytes)");
+            } else {
+                out.println("  body: allowed, rewritten to (" + sent.body().length + " bytes):");
+                out.println("    " + new String(sent.body(), StandardCharsets.UTF_8).strip());
+            }
         }
-        return judgeBody(out, options, gate, forward, parsed.body());
+        return judged instanceof Refuse ? 1 : 0;
     }
 
-    private static int judgeBody(PrintStream out, Options options, RequestGate gate, Forward forward, Path file) throws ConfigException {
-        byte[] body;
+    private static byte[] read(Path file) throws ConfigException {
         try {
-            body = Files.readAllBytes(file);
+            return Files.readAllBytes(file);
         } catch (IOException e) {
             throw new ConfigException("cannot read --body " + file + ": " + e.getMessage());
         }
-        Decision decision;
+    }
+
+    /** The gate's verdict on the body, asking the daemon about its image when the policy needs that, as the proxy does. */
+    private static Decision judgeBody(Options options, RequestGate gate, Forward forward, byte[] body) throws ConfigException {
         if (gate.imageReferences(forward, body).isEmpty()) {
-            decision = gate.decideBody(forward, body, Map.of());
-        } else {
-            decision = withDaemon(options, backend -> gate.decideBody(forward, body, DaemonImages.forTool(backend)));
+            return gate.decideBody(forward, body, Map.of());
         }
-        if (decision instanceof Refuse refuse) {
-            printRefusal(out, refuse);
-            return 1;
-        }
-        Forward sent = (Forward) decision;
-        if (java.util.Arrays.equals(sent.body(), body)) {
-            out.println("  body: allowed as sent (" + body.length + " bytes)");
-        } else {
-            out.println("  body: allowed, rewritten to (" + sent.body().length + " bytes):");
-            out.println("    " + new String(sent.body(), StandardCharsets.UTF_8));
-        }
-        return 0;
+        return withDaemon(options, backend -> gate.decideBody(forward, body, DaemonImages.forTool(backend)));
     }
 
     private interface BackendCall {
