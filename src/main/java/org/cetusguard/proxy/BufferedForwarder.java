@@ -149,10 +149,8 @@ final class BufferedForwarder {
         }
 
         private void sendError(int status, String message) {
-            response.setStatus(status);
-            response.getHeaders().put(HttpHeader.CONTENT_TYPE, JsonError.CONTENT_TYPE);
             response.getHeaders().put(HttpHeader.CONNECTION, "close");
-            response.write(true, ByteBuffer.wrap(JsonError.body(message)), callback);
+            JsonError.send(response, status, message, callback);
         }
 
         /** Sends exactly the decided bytes, with their Content-Length, and relays the answer. */
@@ -266,11 +264,10 @@ final class BufferedForwarder {
                     exchange.backendFailed();
                 }
                 Log.error("backend request failed: " + result.getFailure());
-                response.setStatus(result.getFailure() instanceof TimeoutException ? HttpStatus.GATEWAY_TIMEOUT_504 : HttpStatus.BAD_GATEWAY_502);
-                response.getHeaders().put(HttpHeader.CONTENT_TYPE, JsonError.CONTENT_TYPE);
-                String message = result.getFailure() instanceof TimeoutException ? "the Docker daemon did not answer in time"
-                        : "CetusGuard cannot reach the Docker daemon: " + backend.unreachable(result.getFailure());
-                response.write(true, ByteBuffer.wrap(JsonError.body(message)), callback);
+                boolean late = result.getFailure() instanceof TimeoutException;
+                JsonError.send(response, late ? HttpStatus.GATEWAY_TIMEOUT_504 : HttpStatus.BAD_GATEWAY_502, late
+                        ? "the Docker daemon did not answer in time"
+                        : "CetusGuard cannot reach the Docker daemon: " + backend.unreachable(result.getFailure()), callback);
             } else {
                 callback.failed(result.getFailure());
             }

@@ -1,7 +1,5 @@
 package org.cetusguard.proxy;
 
-import java.nio.ByteBuffer;
-
 import org.cetusguard.audit.Exchange;
 import org.cetusguard.audit.Observer;
 import org.cetusguard.gate.Refuse;
@@ -76,12 +74,10 @@ final class Refusals {
     }
 
     private static void write(Response response, Callback callback, Refuse refuse) {
-        response.setStatus(refuse.status());
-        response.getHeaders().put(HttpHeader.CONTENT_TYPE, JsonError.CONTENT_TYPE);
         if (refuse.cause() == Refuse.Cause.BUSY) {
             response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
         }
-        response.write(true, ByteBuffer.wrap(JsonError.body(refuse.message())), callback);
+        JsonError.send(response, refuse.status(), refuse.message(), callback);
     }
 
     /** Reads a refused request's body to its end (at most {@link #MAX_DISCARDED_BODY} bytes), then answers. */

@@ -15,46 +15,10 @@ class JsonParserTest {
     private static final int MAX = 1 << 20;
     private static final JsonParser.Limits LIMITS = new JsonParser.Limits(MAX, 32, 100_000);
 
-    /** A number's literal, as a test sees it. */
-    record Num(String text) {
-    }
+    static final Object NULL = JsonTrees.NULL;
 
-    /** JSON null, as a test sees it. */
-    static final Object NULL = new Object() {
-        @Override
-        public String toString() {
-            return "null";
-        }
-    };
-
-    /** The document as plain Java values, for assertions: maps keep key order. */
     static Object tree(JsonDocument doc, int v) {
-        switch (doc.kind(v)) {
-            case OBJECT: {
-                Map<String, Object> map = new LinkedHashMap<>();
-                for (int k = doc.firstKey(v); k != JsonDocument.ABSENT; k = doc.nextKey(v, k)) {
-                    map.put(doc.string(k), tree(doc, k + 1));
-                }
-                return map;
-            }
-            case ARRAY: {
-                List<Object> list = new ArrayList<>();
-                for (int e = doc.firstElement(v); e != JsonDocument.ABSENT; e = doc.nextElement(v, e)) {
-                    list.add(tree(doc, e));
-                }
-                return list;
-            }
-            case STRING:
-                return doc.string(v);
-            case NUMBER:
-                return new Num(doc.text(v));
-            case TRUE:
-                return Boolean.TRUE;
-            case FALSE:
-                return Boolean.FALSE;
-            default:
-                return NULL;
-        }
+        return JsonTrees.tree(doc, v);
     }
 
     static Object parse(String text) throws JsonException {
@@ -103,23 +67,23 @@ class JsonParserTest {
         Map<String, Object> o = object(" {\"s\":\"x\",\"n\":-1.5e3,\"t\":true,\"f\":false,\"z\":null,\"a\":[1,{}],\"o\":{\"k\":[]}} \r\n");
         assertEquals(List.of("s", "n", "t", "f", "z", "a", "o"), new ArrayList<>(o.keySet()), "key order kept");
         assertEquals("x", o.get("s"));
-        assertEquals(new Num("-1.5e3"), o.get("n"));
+        assertEquals(new JsonTrees.Num("-1.5e3"), o.get("n"));
         assertEquals(Boolean.TRUE, o.get("t"));
         assertEquals(Boolean.FALSE, o.get("f"));
         assertEquals(NULL, o.get("z"));
-        assertEquals(List.of(new Num("1"), Map.of()), o.get("a"));
+        assertEquals(List.of(new JsonTrees.Num("1"), Map.of()), o.get("a"));
         assertEquals(Map.of("k", List.of()), o.get("o"));
         assertEquals("scalar", parse("\"scalar\""));
-        assertEquals(new Num("0"), parse("0"));
+        assertEquals(new JsonTrees.Num("0"), parse("0"));
     }
 
     @Test
     void bigNumbersKeepTheirExactText() throws JsonException {
         String huge = "123456789012345678901234567890123456789012345678901234567890";
-        assertEquals(new Num(huge), parse(huge));
+        assertEquals(new JsonTrees.Num(huge), parse(huge));
         // A huge exponent is just text: nothing is computed from it.
-        assertEquals(new Num("1e999999999"), parse("1e999999999"));
-        assertEquals(new Num("-0.0E-7"), parse("-0.0E-7"));
+        assertEquals(new JsonTrees.Num("1e999999999"), parse("1e999999999"));
+        assertEquals(new JsonTrees.Num("-0.0E-7"), parse("-0.0E-7"));
     }
 
     @Test
