@@ -37,6 +37,10 @@ final class CapabilityCheck extends Check {
     void service(Node spec, Node task, Node container, Body body) throws Refusal {
         if (on && container != null) {
             check(container, "CapabilityAdd");
+            // Named like HostConfig's field of API 1.40 that replaced the whole set: refused the same way.
+            if (container.hasElements("Capabilities")) {
+                throw Refusal.deny(container.pathOf("Capabilities"), "replacing the capability set is not allowed");
+            }
         }
     }
 

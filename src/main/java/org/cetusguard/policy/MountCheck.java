@@ -123,7 +123,10 @@ final class MountCheck extends Check {
                 if (source == null || source.isEmpty()) {
                     throw Refusal.bad(mount.pathOf("Source"), "a bind mount needs a source");
                 }
-                hostPath(source, mount.isTrue("ReadOnly"), mount.pathOf("Source"));
+                Node options = mount.object("BindOptions");
+                // ReadOnlyNonRecursive (API 1.44+) leaves mounts below the source writable: not read-only.
+                boolean ro = mount.isTrue("ReadOnly") && (options == null || !options.isTrue("ReadOnlyNonRecursive"));
+                hostPath(source, ro, mount.pathOf("Source"));
             } else {
                 throw Refusal.deny(mount.pathOf("Type"), (type == null ? "a missing type" : JsonWriter.quote(type))
                         + " is not allowed while bind mounts are restricted");

@@ -76,6 +76,13 @@ public final class GateHandler extends Handler.Wrapper {
                 return true;
             }
             done = Callback.from(callback, lease::close);
+            request.setAttribute(FORWARD_ATTRIBUTE, forward);
+            try {
+                return super.handle(request, response, done);
+            } catch (Exception | Error e) {
+                lease.close();
+                throw e;
+            }
         }
         request.setAttribute(FORWARD_ATTRIBUTE, forward);
         return super.handle(request, response, done);

@@ -244,6 +244,8 @@ class ContainerPolicyTest {
         assertDeny("HostConfig.Capabilities: replacing the capability set is not allowed",
                 create(none, "{\"HostConfig\":{\"Capabilities\":[\"CAP_CHOWN\"]}}"));
         assertAllow(create(none, "{\"HostConfig\":{\"CapAdd\":[],\"CapDrop\":[\"ALL\"]}}"));
+        assertDeny("TaskTemplate.ContainerSpec.Capabilities: replacing the capability set is not allowed",
+                none.check("POST", SERVICE_CREATE, utf8("{\"TaskTemplate\":{\"ContainerSpec\":{\"Image\":\"x\",\"Capabilities\":[\"CAP_SYS_ADMIN\"]}}}")));
         assertDeny("TaskTemplate.ContainerSpec.CapabilityAdd: capability CAP_NET_ADMIN is not in Docker's default set nor in the allowed list",
                 none.check("POST", SERVICE_CREATE, resource("service-create-caps-bind-sysctl.json")));
     }
@@ -396,6 +398,8 @@ class ContainerPolicyTest {
         assertDenyContains("may only be mounted read-only", create(p, String.format(template, "\"/nonexistent-cg-dir/shared:/d:z\"")));
         String mount = "{\"HostConfig\":{\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"/nonexistent-cg-dir/shared/a\",\"Target\":\"/h\"%s}]}}";
         assertAllow(create(p, String.format(mount, ",\"ReadOnly\":true")));
+        assertDenyContains("may only be mounted read-only",
+                create(p, String.format(mount, ",\"ReadOnly\":true,\"BindOptions\":{\"ReadOnlyNonRecursive\":true}")));
         assertDenyContains("may only be mounted read-only", create(p, String.format(mount, "")));
         assertDenyContains("may only be mounted read-only", create(p, String.format(mount, ",\"ReadOnly\":false")));
     }
