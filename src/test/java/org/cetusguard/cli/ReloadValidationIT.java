@@ -25,10 +25,14 @@ class ReloadValidationIT {
         try (ProxyProcess proxy = ProxyProcess.start(dir, Map.of(), "-frontend-addr", frontend,
                 "-profiles-file", profiles.toString())) {
             proxy.awaitLog(proxy.stdout, "serve on " + frontend, Duration.ofSeconds(10));
+            // A reload of the same, valid file first: the signal is handled, and reloads are accepted.
+            proxy.signal("HUP");
+            proxy.awaitLog(proxy.stdout, "rules reloaded", Duration.ofSeconds(10));
             Files.writeString(profiles, "[profile a]\nmatch listener tcp://127.0.0.1:1\nrule GET %API_PREFIX_IMAGES%/json\n");
             proxy.signal("HUP");
             proxy.awaitLog(proxy.stderr, "rules not reloaded", Duration.ofSeconds(10));
             assertTrue(proxy.stderr().contains("tcp://127.0.0.1:1"), proxy.stderr());
+            assertTrue(proxy.process.isAlive());
         }
     }
 }
