@@ -9,9 +9,9 @@ import org.cetusguard.config.ConfigException;
 import org.cetusguard.config.Options;
 import org.cetusguard.config.OptionsParser;
 import org.cetusguard.log.Log;
+import org.cetusguard.profile.ClientProfiles;
+import org.cetusguard.profile.ProfileLoader;
 import org.cetusguard.rules.RuleException;
-import org.cetusguard.policy.ClientProfiles;
-import org.cetusguard.policy.ProfileLoader;
 import org.cetusguard.server.CetusGuardServer;
 import org.cetusguard.server.StartupException;
 import sun.misc.Signal;
@@ -52,10 +52,12 @@ public final class Main {
             // naming the option or variable it came from.
             options.validate();
             CetusGuardServer server = new CetusGuardServer(options, loadRules(options));
-            server.start();
+            // Before the frontends open: once "serve on" is logged, a signal is never the JVM's default
+            // (for HUP, exit).
             Signal.handle(new Signal("TERM"), signal -> shutdown(server, "terminated"));
             Signal.handle(new Signal("INT"), signal -> shutdown(server, "interrupt"));
             Signal.handle(new Signal("HUP"), signal -> reload(server, options));
+            server.start();
             server.join();
         } catch (ConfigException | RuleException | StartupException e) {
             Log.critical(e.getMessage());
@@ -71,8 +73,9 @@ public final class Main {
 
     /**
      * Re-reads the rules from the same options and swaps them in atomically; a rule set that does not
-     * load is refused with an error and the old one stays. Requests in flight and open sessions keep
-     * the decision they already have.
+     * load, or does not pass the checks startup makes (ProfileLoader.load does both), is refused with
+     * an error and the old one stays. Requests in flight and open sessions keep the decision they
+     * already have.
      */
     static void reload(CetusGuardServer server, Options options) {
         Log.info("hangup signal received, reloading rules");

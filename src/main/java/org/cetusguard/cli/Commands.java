@@ -13,7 +13,7 @@ import java.util.Map;
 import org.cetusguard.config.ConfigException;
 import org.cetusguard.config.Options;
 import org.cetusguard.config.OptionsParser;
-import org.cetusguard.policy.ProfileLoader;
+import org.cetusguard.profile.ProfileLoader;
 import org.cetusguard.rules.RuleException;
 import org.cetusguard.rules.RuleSet;
 import org.cetusguard.text.Escape;

@@ -1,11 +1,17 @@
 package org.cetusguard.policy;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+
 /**
  * Host paths as the daemon reads them. The daemon cleans a bind source lexically with Go's
- * {@code path.Clean} before mounting it (moby daemon/volume/mounts/linux_parser.go,
- * parseMountSpec), so the same lexical cleaning here yields the path the kernel is given.
- * Symbolic links are not resolved: the proxy may not even see the host's filesystem. That is
- * why the README warns against allowing directories that containers can write to.
+ * {@code path.Clean} before mounting it (moby volume/mounts/linux_parser.go, parseMountSpec), so the
+ * same lexical cleaning here yields the path the kernel is given; the kernel then follows any
+ * symbolic link on the way, which is why {@link #linkBelow} exists.
  */
 final class HostPaths {
     private HostPaths() {
@@ -47,6 +53,40 @@ final class HostPaths {
             out.append('/').append(segment);
         }
         return out.length() == 0 ? "/" : out.toString();
+    }
+
+    /**
+     * Walks from {@code root} down to {@code path} (both cleaned, {@code path} under {@code root})
+     * without following links, as the proxy sees the filesystem. Returns the first component below
+     * the root that is a symbolic link, or null when there is none; components that do not exist end
+     * the walk (the daemon creates missing directories itself, following no link to do so).
+     *
+     * @throws IOException when a component cannot be examined (so nobody can tell)
+     */
+    static String linkBelow(String root, String path) throws IOException {
+        Path current = Path.of(root);
+        String rest = root.equals("/") ? path.substring(1) : path.substring(Math.min(path.length(), root.length() + 1));
+        if (rest.isEmpty()) {
+            return null;
+        }
+        for (String segment : rest.split("/")) {
+            current = current.resolve(segment);
+            BasicFileAttributes attributes;
+            try {
+                attributes = Files.readAttributes(current, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            } catch (NoSuchFileException gone) {
+                return null;
+            }
+            if (attributes.isSymbolicLink()) {
+                return current.toString();
+            }
+        }
+        return null;
+    }
+
+    /** Whether the proxy sees a directory at {@code root} (it runs on the host, or the directory is mounted at the same path). */
+    static boolean visible(String root) {
+        return Files.isDirectory(Path.of(root));
     }
 
     /** Both arguments cleaned. True when {@code path} is {@code root} or inside it. */

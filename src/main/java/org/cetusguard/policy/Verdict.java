@@ -5,7 +5,8 @@ import java.util.Arrays;
 /**
  * What {@link ContainerPolicy#check} decided about one request body. The proxy forwards the
  * original bytes on {@link Allow}, the given bytes on {@link Rewrite}, and answers
- * {@link #status()} with {@link #message()} otherwise.
+ * {@link #status()} with {@link #message()} otherwise. Either way the body it sends is one
+ * complete byte array, sent with its exact Content-Length.
  */
 public sealed interface Verdict permits Verdict.Allow, Verdict.Deny, Verdict.Bad, Verdict.Rewrite {
     /** Shared instance: forward the body exactly as received. */
@@ -46,9 +47,9 @@ public sealed interface Verdict permits Verdict.Allow, Verdict.Deny, Verdict.Bad
     }
 
     /**
-     * Forward {@link #body()} instead of the original: the policy added forced labels. The bytes
-     * have already been re-parsed and re-checked by the same policy (see ContainerPolicy).
-     * The proxy must send them with a matching Content-Length.
+     * Forward {@link #body()} instead of the original: the policy added forced labels or a cgroup
+     * namespace mode, changing only those bytes. The new bytes have already been parsed and checked
+     * again by the same policy (see ContainerPolicy), and are sent with their own Content-Length.
      */
     final class Rewrite implements Verdict {
         private final byte[] body;

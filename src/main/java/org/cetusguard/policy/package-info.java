@@ -1,24 +1,28 @@
 /**
- * Body-aware checks and per-client rule sets (issue 6). Nothing here touches the network or the
- * proxy; the proxy asks, and forwards what it is told.
+ * The container policy: what the body of a request that creates or changes containers may ask for.
+ * Nothing here touches the network or the proxy; the gate asks, and forwards what it is told.
  *
  * <ul>
- *   <li>{@link org.cetusguard.policy.Json} (+ {@link org.cetusguard.policy.JsonNumber},
- *       {@link org.cetusguard.policy.JsonException}): strict parser and canonical serializer.
- *       Refuses every body the daemon's Go decoder could read differently.</li>
- *   <li>{@link org.cetusguard.policy.ContainerPolicy} (+ {@link org.cetusguard.policy.Verdict}):
- *       what a create/update/exec/service/volume body may ask for. Package-private helpers:
- *       Node (typed, Go-like field access with field paths for messages), HostPaths (lexical
- *       path cleaning), Refusal (stops the checks at the first problem).</li>
- *   <li>{@link org.cetusguard.policy.ClientProfiles} (+ {@link org.cetusguard.policy.Profile},
- *       {@link org.cetusguard.policy.ClientIdentity}): which rule set and policy apply to which
- *       client. Package-private helper: Cidr.</li>
+ *   <li>{@link org.cetusguard.policy.Setting}: every setting once (directive, argument, what it
+ *       refuses, what it implies); {@link org.cetusguard.policy.PolicySettings}: the settings of one
+ *       policy, read from directives.</li>
+ *   <li>{@link org.cetusguard.policy.ContainerPolicy}: parses a body (package {@code json}), hands it to
+ *       each check, proves any rewrite by judging it again, and says how much memory that can take.
+ *       The checks, one concern each: PrivilegeCheck, NamespaceCheck (with the private cgroup
+ *       namespace rewrite), CapabilityCheck, DeviceCheck, SecurityOptionCheck, MountCheck (binds,
+ *       mounts, volumes, volume drivers), KernelCheck (sysctls, cgroup parent), RuntimeCheck,
+ *       ExecCheck, ImageCheck (with {@link org.cetusguard.policy.ImageFacts} from the daemon) and
+ *       LabelRewrite.</li>
+ *   <li>Package-private helpers: Node (typed, Go-like field access with field paths for messages),
+ *       HostPaths (lexical cleaning, the no-follow walk), ImageNames (image references as the daemon
+ *       reads them), DaemonSyntax (capability names, security options, exec users, queries),
+ *       Endpoint (which paths carry which body), Refusal.</li>
  * </ul>
  *
- * <p>How the proxy uses it, per request: build a ClientIdentity from the connection, select the
- * Profile, match its rules as today; if {@code profile.policy().inspects(method, path)}, read
- * the whole body (at most ContainerPolicy.MAX_BODY_BYTES + 1 bytes, then answer 413), call
- * {@code check}, and forward either the original bytes (Allow) or the rewritten ones (Rewrite)
- * with an exact Content-Length, or answer the verdict's status and message.
+ * <p>How the gate uses it, per request: if {@code policy.inspects(method, path)}, the whole body is
+ * held back (at most {@link org.cetusguard.policy.ContainerPolicy#MAX_BODY_BYTES}), the daemon is
+ * asked about the images {@code imageReferences} names, {@code check} decides, and the proxy sends
+ * either the original bytes (Allow) or the rewritten ones (Rewrite), as one body with its exact
+ * Content-Length, or answers the verdict's status and message.
  */
 package org.cetusguard.policy;

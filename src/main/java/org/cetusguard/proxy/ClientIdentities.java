@@ -15,7 +15,7 @@ import java.util.concurrent.ConcurrentHashMap;
 
 import jdk.net.ExtendedSocketOptions;
 import jdk.net.UnixDomainPrincipal;
-import org.cetusguard.policy.ClientIdentity;
+import org.cetusguard.profile.ClientIdentity;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.io.SocketChannelEndPoint;
 import org.eclipse.jetty.server.Request;

@@ -4,16 +4,12 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeoutException;
 
-import jakarta.servlet.AsyncContext;
-import jakarta.servlet.ReadListener;
-import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.cetusguard.audit.Exchange;
+import org.cetusguard.gate.Forward;
 import org.cetusguard.log.Log;
-import org.cetusguard.policy.ClientIdentity;
-import org.cetusguard.policy.Verdict;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
@@ -26,24 +22,19 @@ import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.util.thread.Invocable;
 
 /**
- * The proxy for every request that does not upgrade the connection. Jetty's middle-man servlet
- * streams bodies both ways without holding them whole; this class only decides and adjusts:
- * {@link #rewriteTarget} asks the {@link RequestGate} and returns null (hence 403 or 400) for a
- * request the rules do not allow, and otherwise the daemon URI of the canonical target.
+ * The proxy for every request the gate forwards without holding its body back. Jetty's middle-man
+ * servlet streams bodies both ways without holding them whole; this class decides nothing: the
+ * {@link GateHandler} in front of it has, and left its {@link Forward} on the request, whose target
+ * {@link #rewriteTarget} sends to the daemon. Everything else here adjusts how the stock servlet
+ * relays (headers, errors, streams that must not wait).
  */
 public class FilteringProxyServlet extends AsyncMiddleManServlet {
-    private static final String REFUSAL_ATTRIBUTE = FilteringProxyServlet.class.getName() + ".refusal";
-    private static final String ALLOWED_ATTRIBUTE = FilteringProxyServlet.class.getName() + ".allowed";
     private static final String FAILURE_ATTRIBUTE = FilteringProxyServlet.class.getName() + ".failure";
-    /** Bodies of refused requests up to this size are read and dropped so the answer arrives cleanly. */
-    private static final long MAX_DISCARDED_BODY = 1024 * 1024;
     private static final String WATCH_ATTRIBUTE = FilteringProxyServlet.class.getName() + ".watch";
 
-    private final RequestGate gate;
     private final Backend backend;
 
-    public FilteringProxyServlet(RequestGate gate, Backend backend) {
-        this.gate = gate;
+    public FilteringProxyServlet(Backend backend) {
         this.backend = backend;
     }
 
@@ -80,105 +71,23 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
         // Not stopping the shared client here: the server stops it after the last request is done.
     }
 
+    /** The target the gate decided on; none means the request did not come through the gate, so it is not sent. */
     @Override
     protected String rewriteTarget(HttpServletRequest clientRequest) {
-        ClientIdentity identity = gate.needsIdentity()
-                ? ClientIdentities.of(ServletContextRequest.getServletContextRequest(clientRequest)) : null;
-        RequestGate.Decision decision = gate.decide(clientRequest.getMethod(), clientRequest.getRequestURI(),
-                clientRequest.getQueryString(), clientAddress(clientRequest), Exchange.of(clientRequest), identity);
-        if (decision instanceof RequestGate.Allowed allowed) {
-            if (allowed.policy().inspects(clientRequest.getMethod(), allowed.path()) && !hasContent(clientRequest)) {
-                // No body to hold back: the policy judges the empty one now, before anything is sent.
-                Verdict verdict = allowed.policy().check(clientRequest.getMethod(), allowed.path(), allowed.query(), new byte[0]);
-                if (!(verdict instanceof Verdict.Allow)) {
-                    String message = verdict instanceof Verdict.Rewrite ? "a request body is required" : verdict.message();
-                    int status = verdict instanceof Verdict.Rewrite ? 400 : verdict.status();
-                    refuseByPolicy(clientRequest, status, message);
-                    return null;
-                }
-            }
-            clientRequest.setAttribute(ALLOWED_ATTRIBUTE, allowed);
-            return backend.uri(allowed.target());
-        }
-        clientRequest.setAttribute(REFUSAL_ATTRIBUTE, decision);
-        return null;
+        return clientRequest.getAttribute(GateHandler.FORWARD_ATTRIBUTE) instanceof Forward forward ? backend.uri(forward.target()) : null;
     }
 
-    /** The profile's container policy reads the bodies it must judge; every other body streams through untouched. */
+    /** Unreachable through the gate; kept closed rather than open. */
     @Override
-    protected ContentTransformer newClientRequestContentTransformer(HttpServletRequest clientRequest, Request proxyRequest) {
-        RequestGate.Allowed allowed = (RequestGate.Allowed) clientRequest.getAttribute(ALLOWED_ATTRIBUTE);
-        if (allowed != null && allowed.policy().inspects(clientRequest.getMethod(), allowed.path())) {
-            return new PolicyTransformer(clientRequest.getMethod(), allowed);
-        }
-        return ContentTransformer.IDENTITY;
+    protected void onProxyRewriteFailed(HttpServletRequest clientRequest, HttpServletResponse proxyResponse) {
+        sendJson(proxyResponse, HttpStatus.INTERNAL_SERVER_ERROR_500, "internal error: the request was not decided");
     }
 
     @Override
     protected void onClientRequestFailure(HttpServletRequest clientRequest, Request proxyRequest, HttpServletResponse proxyResponse, Throwable failure) {
-        if (failure instanceof PolicyTransformer.Refused refused) {
-            refuseByPolicy(clientRequest, refused.verdict.status(), refused.verdict.message());
-            proxyResponse.setStatus(refused.verdict.status());
-            proxyRequest.abort(failure);
-            return;
-        }
-        Log.warning("bad request body: " + clientRequest.getMethod() + " " + RequestGate.printable(clientRequest.getRequestURI())
+        Log.warning("bad request body: " + clientRequest.getMethod() + " " + Refusals.printable(clientRequest.getRequestURI())
                 + " from " + clientAddress(clientRequest) + ": " + failure);
         super.onClientRequestFailure(clientRequest, proxyRequest, proxyResponse, failure);
-    }
-
-    private static void refuseByPolicy(HttpServletRequest clientRequest, int status, String message) {
-        Log.warning("denied request by container policy: " + clientRequest.getMethod() + " "
-                + RequestGate.printable(clientRequest.getRequestURI()) + " from " + clientAddress(clientRequest) + ": " + message);
-        Exchange exchange = Exchange.of(clientRequest);
-        if (exchange != null) {
-            exchange.policyRefused(status, message);
-        }
-        clientRequest.setAttribute(REFUSAL_ATTRIBUTE, new RequestGate.Refused(status, message));
-    }
-
-    @Override
-    protected void onProxyRewriteFailed(HttpServletRequest clientRequest, HttpServletResponse proxyResponse) {
-        RequestGate.Refused refused = (RequestGate.Refused) clientRequest.getAttribute(REFUSAL_ATTRIBUTE);
-        long length = clientRequest.getContentLengthLong();
-        // A client that sent Expect: 100-continue waits for our answer before its body: give it at once.
-        boolean waitsForContinue = "100-continue".equalsIgnoreCase(clientRequest.getHeader("Expect"));
-        if (length <= 0 || length > MAX_DISCARDED_BODY || waitsForContinue) {
-            sendJson(proxyResponse, refused.status(), refused.message());
-            return;
-        }
-        // A refused request's small body is read and dropped before the answer: answering first makes
-        // Jetty close a connection with unread bytes, and a client still writing its body (docker
-        // volume create) then sees a reset instead of the 403 and its reason. Read asynchronously, so
-        // a client that never sends the body holds no thread; the idle timeout ends it.
-        try {
-            AsyncContext async = clientRequest.startAsync();
-            async.setTimeout(0);
-            ServletInputStream input = clientRequest.getInputStream();
-            input.setReadListener(new ReadListener() {
-                private final byte[] discard = new byte[8192];
-
-                @Override
-                public void onDataAvailable() throws IOException {
-                    while (input.isReady() && !input.isFinished() && input.read(discard) >= 0) {
-                        // dropped
-                    }
-                }
-
-                @Override
-                public void onAllDataRead() {
-                    sendJson(proxyResponse, refused.status(), refused.message());
-                    async.complete();
-                }
-
-                @Override
-                public void onError(Throwable failure) {
-                    async.complete();
-                }
-            });
-        } catch (IOException | IllegalStateException e) {
-            sendJson(proxyResponse, refused.status(), refused.message());
-        }
     }
 
     @Override
@@ -275,10 +184,6 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
 
     @Override
     protected void onProxyResponseFailure(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Response serverResponse, Throwable failure) {
-        if (failure instanceof PolicyTransformer.Refused) {
-            super.onProxyResponseFailure(clientRequest, proxyResponse, serverResponse, failure);
-            return;
-        }
         boolean clientsFault = HttpStatus.isClientError(proxyResponse.getStatus()) || failure instanceof ClientDisconnectWatch.ClientLeft;
         Exchange exchange = Exchange.of(clientRequest);
         if (exchange != null && !clientsFault) {
@@ -305,8 +210,7 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
             super.sendProxyResponseError(clientRequest, proxyResponse, status);
             return;
         }
-        RequestGate.Refused refused = (RequestGate.Refused) clientRequest.getAttribute(REFUSAL_ATTRIBUTE);
-        String message = refused != null ? refused.message() : switch (status) {
+        String message = switch (status) {
             case HttpStatus.BAD_GATEWAY_502 -> "CetusGuard cannot reach the Docker daemon: "
                     + backend.unreachable((Throwable) clientRequest.getAttribute(FAILURE_ATTRIBUTE));
             case HttpStatus.GATEWAY_TIMEOUT_504 -> "the Docker daemon did not answer in time";
@@ -317,7 +221,7 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
         try {
             proxyResponse.resetBuffer();
             proxyResponse.setHeader(HttpHeader.CONNECTION.asString(), "close");
-            sendJson(proxyResponse, refused != null ? refused.status() : status, message);
+            sendJson(proxyResponse, status, message);
         } finally {
             if (clientRequest.isAsyncStarted()) {
                 clientRequest.getAsyncContext().complete();

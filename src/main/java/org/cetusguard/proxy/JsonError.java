@@ -14,6 +14,13 @@ public final class JsonError {
     private JsonError() {
     }
 
+    /** Answers {@code status} with the message as the whole body (core handler API). */
+    static void send(org.eclipse.jetty.server.Response response, int status, String message, org.eclipse.jetty.util.Callback callback) {
+        response.setStatus(status);
+        response.getHeaders().put(org.eclipse.jetty.http.HttpHeader.CONTENT_TYPE, CONTENT_TYPE);
+        response.write(true, java.nio.ByteBuffer.wrap(body(message)), callback);
+    }
+
     public static byte[] body(String message) {
         return ("{\"message\":" + Escape.forJson(message) + "}\n").getBytes(StandardCharsets.UTF_8);
     }

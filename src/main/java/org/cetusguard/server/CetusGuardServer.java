@@ -14,11 +14,11 @@ import org.cetusguard.config.Options;
 import org.cetusguard.log.Log;
 import org.cetusguard.metrics.Metrics;
 import org.cetusguard.metrics.PrometheusMetrics;
+import org.cetusguard.gate.RequestGate;
+import org.cetusguard.profile.ClientProfiles;
 import org.cetusguard.proxy.Backend;
 import org.cetusguard.proxy.FilteringProxyServlet;
-import org.cetusguard.proxy.HijackHandler;
-import org.cetusguard.proxy.RequestGate;
-import org.cetusguard.policy.ClientProfiles;
+import org.cetusguard.proxy.GateHandler;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.AbstractNetworkConnector;
@@ -45,7 +45,7 @@ import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
 
 /**
  * Assembles the proxy: one connector per frontend address, the handler chain
- * (graceful stop → observer → transfer-coding check → streaming idle timeout → hijack → proxy
+ * (graceful stop → observer → transfer-coding check → streaming idle timeout → gate → proxy
  * servlet), the shared backend client, and, when asked for, a separate metrics listener that never
  * serves the proxy.
  */
@@ -121,12 +121,7 @@ public final class CetusGuardServer {
         Backend backend = new Backend(backendAddress, backendTls, server, timeouts.daemonHeadersMs());
         server.addBean(backend);
 
-        for (String listener : profiles.listeners()) {
-            if (!options.frontendAddrs().contains(listener)) {
-                throw new StartupException("the profiles file names listener " + listener
-                        + ", which is not a -frontend-addr (" + String.join(", ", options.frontendAddrs()) + ")");
-            }
-        }
+        // Profiles come validated from ProfileLoader (listeners are frontends), as on every reload.
         gate = new RequestGate(profiles, options.auditOnly());
         if (options.auditOnly()) {
             Log.warning("audit-only mode: requests the rules deny are forwarded anyway and logged");
@@ -135,13 +130,13 @@ public final class CetusGuardServer {
         metrics = prometheus == null ? Metrics.NONE : prometheus;
         AuditLog audit = options.auditLog().isEmpty() ? null : new AuditLog(options.auditLog(), System.out);
         ServletContextHandler context = new ServletContextHandler("/", ServletContextHandler.NO_SESSIONS);
-        ServletHolder proxy = new ServletHolder("cetusguard", new FilteringProxyServlet(gate, backend));
+        ServletHolder proxy = new ServletHolder("cetusguard", new FilteringProxyServlet(backend));
         proxy.setInitParameter("preserveHost", "true");
         proxy.setAsyncSupported(true);
         context.addServlet(proxy, "/*");
         context.setErrorHandler(new JsonErrorHandler());
         Handler proxyChain = new Observer(audit, metrics, new TransferCodingCheck(
-                new StreamingIdleTimeout(new HijackHandler(gate, backend, metrics, context))));
+                new StreamingIdleTimeout(new GateHandler(gate, backend, metrics, context))));
 
         SslContextFactory.Server frontendTls = frontendTls(options);
         for (String addr : options.frontendAddrs()) {

@@ -10,8 +10,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+
+import org.cetusguard.json.JsonWriter;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -46,11 +49,7 @@ class ContainerPolicyTest {
     }
 
     static ContainerPolicy policy(String... directives) {
-        ContainerPolicy.Builder builder = ContainerPolicy.builder();
-        for (String directive : directives) {
-            builder.directive(directive);
-        }
-        return builder.build();
+        return ContainerPolicy.of(directives);
     }
 
     static void assertDeny(String expectedMessage, Verdict verdict) {
@@ -74,12 +73,23 @@ class ContainerPolicyTest {
         assertSame(Verdict.ALLOW, verdict, () -> "expected ALLOW, got " + verdict + " " + verdict.message());
     }
 
+    /** The policy's verdict, with every image it asks about unknown to the daemon (see ImageCheckTest for known ones). */
+    static Verdict check(ContainerPolicy policy, String path, byte[] body) {
+        Map<String, ImageFacts> unknown = new HashMap<>();
+        policy.imageReferences("POST", path, body).forEach(r -> unknown.put(r, ImageFacts.UNKNOWN));
+        return policy.check("POST", path, null, body, unknown);
+    }
+
     static Verdict create(ContainerPolicy policy, String body) {
-        return policy.check("POST", CREATE, utf8(body));
+        return check(policy, CREATE, utf8(body));
     }
 
     static Verdict createResource(ContainerPolicy policy, String name) {
-        return policy.check("POST", CREATE, resource(name));
+        return check(policy, CREATE, resource(name));
+    }
+
+    static String rewritten(Verdict verdict) {
+        return new String(assertInstanceOf(Verdict.Rewrite.class, verdict, verdict::toString).body(), StandardCharsets.UTF_8);
     }
 
     // ---------------------------------------------------------------- off by default
@@ -199,11 +209,13 @@ class ContainerPolicyTest {
             assertDenyContains("HostConfig." + field + ": joining another container's namespace",
                     create(p, "{\"HostConfig\":{\"" + field + "\":\"container:abc\"}}"));
         }
-        assertAllow(createResource(p, "create-plain.json"));
+        // The CLI sends "CgroupnsMode":"", which a cgroup v1 daemon reads as the host's: the proxy says private.
+        assertTrue(rewritten(createResource(p, "create-plain.json")).contains("\"CgroupnsMode\":\"private\""));
         assertAllow(create(p, "{\"HostConfig\":{\"NetworkMode\":\"bridge\",\"IpcMode\":\"shareable\",\"PidMode\":\"\",\"CgroupnsMode\":\"private\"}}"));
-        assertAllow(create(p, "{\"HostConfig\":{\"NetworkMode\":\"hostile-net\"}}"));
+        assertEquals("{\"HostConfig\":{\"NetworkMode\":\"hostile-net\",\"CgroupnsMode\":\"private\"}}",
+                rewritten(create(p, "{\"HostConfig\":{\"NetworkMode\":\"hostile-net\"}}")));
         assertDeny("NetworkingConfig.EndpointsConfig.host: the host network is not allowed",
-                create(p, "{\"HostConfig\":{\"NetworkMode\":\"default\"},\"NetworkingConfig\":{\"EndpointsConfig\":{\"host\":{}}}}"));
+                create(p, "{\"HostConfig\":{\"NetworkMode\":\"default\",\"CgroupnsMode\":\"private\"},\"NetworkingConfig\":{\"EndpointsConfig\":{\"host\":{}}}}"));
         assertDeny("TaskTemplate.Networks[1].Target: the host network is not allowed",
                 p.check("POST", SERVICE_CREATE, utf8("{\"TaskTemplate\":{\"ContainerSpec\":{\"Image\":\"x\"},\"Networks\":[{\"Target\":\"web\"},{\"Target\":\"host\"}]}}")));
         assertDeny("Networks[0].Target: the host network is not allowed",
@@ -215,24 +227,26 @@ class ContainerPolicyTest {
     @Test
     void restrictCapabilities() {
         // docker create --cap-add NET_ADMIN --cap-add sys_time ...: the CLI sends CAP_NET_ADMIN, CAP_SYS_TIME
-        assertDeny("HostConfig.CapAdd: capability CAP_SYS_TIME is not in the allowed list",
+        assertDeny("HostConfig.CapAdd: capability CAP_SYS_TIME is not in Docker's default set nor in the allowed list",
                 createResource(policy("allow-cap NET_ADMIN"), "create-many-flags.json"));
         assertAllow(createResource(policy("allow-cap net_admin", "allow-cap CAP_SYS_TIME"), "create-many-flags.json"));
         assertAllow(createResource(policy("restrict-caps"), "create-plain.json"));
 
         ContainerPolicy none = policy("restrict-caps");
-        assertDeny("HostConfig.CapAdd: capability CAP_NET_ADMIN is not in the allowed list", createResource(none, "create-many-flags.json"));
+        assertDeny("HostConfig.CapAdd: capability CAP_NET_ADMIN is not in Docker's default set nor in the allowed list", createResource(none, "create-many-flags.json"));
         assertDeny("HostConfig.CapAdd: adding ALL capabilities is not allowed", create(none, "{\"HostConfig\":{\"CapAdd\":[\"all\"]}}"));
         assertAllow(create(policy("allow-cap ALL"), "{\"HostConfig\":{\"CapAdd\":[\"All\",\"SYS_ADMIN\"]}}"));
         // Go's strings.ToUpper turns 'ſ' into 'S': this is CAP_SYS_ADMIN to the daemon.
-        assertDeny("HostConfig.CapAdd: capability CAP_SYS_ADMIN is not in the allowed list",
+        assertDeny("HostConfig.CapAdd: capability CAP_SYS_ADMIN is not in Docker's default set nor in the allowed list",
                 create(policy("allow-cap NET_ADMIN"), "{\"HostConfig\":{\"CapAdd\":[\"cap_\u017Fys_admin\"]}}"));
         assertDeny("HostConfig.CapAdd: \"SYS ADMIN\" is not a capability name", create(none, "{\"HostConfig\":{\"CapAdd\":[\"SYS ADMIN\"]}}"));
         assertDeny("HostConfig.CapAdd: \"\" is not a capability name", create(none, "{\"HostConfig\":{\"CapAdd\":[null]}}"));
         assertDeny("HostConfig.Capabilities: replacing the capability set is not allowed",
                 create(none, "{\"HostConfig\":{\"Capabilities\":[\"CAP_CHOWN\"]}}"));
         assertAllow(create(none, "{\"HostConfig\":{\"CapAdd\":[],\"CapDrop\":[\"ALL\"]}}"));
-        assertDeny("TaskTemplate.ContainerSpec.CapabilityAdd: capability CAP_NET_ADMIN is not in the allowed list",
+        assertDeny("TaskTemplate.ContainerSpec.Capabilities: replacing the capability set is not allowed",
+                none.check("POST", SERVICE_CREATE, utf8("{\"TaskTemplate\":{\"ContainerSpec\":{\"Image\":\"x\",\"Capabilities\":[\"CAP_SYS_ADMIN\"]}}}")));
+        assertDeny("TaskTemplate.ContainerSpec.CapabilityAdd: capability CAP_NET_ADMIN is not in Docker's default set nor in the allowed list",
                 none.check("POST", SERVICE_CREATE, resource("service-create-caps-bind-sysctl.json")));
     }
 
@@ -289,11 +303,11 @@ class ContainerPolicyTest {
                 "apparmor=unconfined", "apparmor:unconfined", "apparmor=my-profile", "no-new-privileges=false", "no-new-privileges:0",
                 "no-new-privileges=no", "label=disable", "label:disable", "disable", "label=type:spc_t", "systempaths=unconfined",
                 "writable-cgroups=true", "SECCOMP=unconfined", " seccomp=builtin", "junk")) {
-            assertInstanceOf(Verdict.Deny.class, create(p, "{\"HostConfig\":{\"SecurityOpt\":[" + Json.quote(unsafe) + "]}}"), unsafe);
+            assertInstanceOf(Verdict.Deny.class, create(p, "{\"HostConfig\":{\"SecurityOpt\":[" + JsonWriter.quote(unsafe) + "]}}"), unsafe);
         }
         for (String safe : List.of("no-new-privileges", "no-new-privileges=true", "no-new-privileges:true", "no-new-privileges=1",
                 "seccomp=builtin", "apparmor=docker-default")) {
-            assertAllow(create(p, "{\"HostConfig\":{\"SecurityOpt\":[" + Json.quote(safe) + "]}}"));
+            assertAllow(create(p, "{\"HostConfig\":{\"SecurityOpt\":[" + JsonWriter.quote(safe) + "]}}"));
         }
     }
 
@@ -328,28 +342,33 @@ class ContainerPolicyTest {
 
     @Test
     void restrictBindsToAllowedPaths() {
-        ContainerPolicy p = policy("allow-bind /srv/data");
+        ContainerPolicy p = policy("allow-bind /srv/data/app");
         // docker run --privileged -v /:/host busybox
         assertDeny("HostConfig.Binds[0]: host path \"/\" is not under an allowed path", createResource(p, "run-privileged-bind-root.json"));
         // -v named:/named -v /srv/data/sub:/sub:ro --mount type=bind,src=/srv/data,... --mount type=volume,... but --volumes-from other
         assertDeny("HostConfig.VolumesFrom: copying another container's mounts is not allowed while bind mounts are restricted",
-                createResource(p, "create-many-flags.json"));
+                createResource(policy("allow-bind /srv/data/sub", "allow-bind-readonly /srv/data"), "create-many-flags.json"));
         // --mount type=volume,...,volume-opt=type=none,volume-opt=o=bind,volume-opt=device=/etc -v /srv/data/app:/data
         assertDeny("HostConfig.Mounts[0].VolumeOptions.DriverConfig.Options.device: host path \"/etc\" is not under an allowed path",
                 createResource(p, "create-volume-opt-bind-and-bind.json"));
-        assertAllow(createResource(policy("allow-bind /srv/data", "allow-bind /etc"), "create-volume-opt-bind-and-bind.json"));
+        assertAllow(createResource(policy("allow-bind /srv/data/app", "allow-bind /etc"), "create-volume-opt-bind-and-bind.json"));
         assertAllow(createResource(p, "create-plain.json"));
         assertAllow(createResource(policy("allow-bind /"), "run-privileged-bind-root.json"));
     }
 
     @Test
-    void bindSourcesAreResolvedLexically() {
+    void belowADirectoryContainersCanWriteNothingIsBound() {
+        // Container A binds /srv/data and plants a link; container B binds the link. Only the directory itself binds.
         ContainerPolicy p = policy("allow-bind /srv/data/");
         String template = "{\"HostConfig\":{\"Binds\":[%s]}}";
-        for (String ok : List.of("/srv/data:/d", "/srv/data/x:/d:ro", "/srv/data/./x//y/:/d:rw,z", "/srv/data/x/..:/d", "named:/d", "/anonymous",
-                "named:/d:nocopy", "/srv/other/../data/x:/d")) {
-            assertAllow(create(p, String.format(template, Json.quote(ok))));
+        for (String ok : List.of("/srv/data:/d", "/srv/data/:/d:ro", "/srv/data/./:/d:rw,z", "/srv/data/x/..:/d", "named:/d", "/anonymous",
+                "named:/d:nocopy", "/srv/other/../data:/d")) {
+            assertAllow(create(p, String.format(template, JsonWriter.quote(ok))));
         }
+        assertDeny("HostConfig.Binds[0]: host path \"/srv/data/esc\" is below \"/srv/data\", which containers can write to: one could"
+                + " have put a symbolic link on the way. Bind \"/srv/data\" itself, or allow the directory with allow-bind-readonly",
+                create(p, String.format(template, "\"/srv/data/esc:/host:ro\"")));
+        assertDenyContains("is below \"/srv/data\"", create(p, String.format(template, "\"/srv/data/./x//y/:/d\"")));
         assertDeny("HostConfig.Binds[0]: host path \"/etc\" is not under an allowed path", create(p, String.format(template, "\"/srv/data/../../etc:/d\"")));
         assertDeny("HostConfig.Binds[0]: host path \"/srv/database\" is not under an allowed path", create(p, String.format(template, "\"/srv/database:/d\"")));
         assertDeny("HostConfig.Binds[0]: host path \"/srv\" is not under an allowed path", create(p, String.format(template, "\"/srv/data/..:/d\"")));
@@ -358,6 +377,7 @@ class ContainerPolicyTest {
         assertBad(400, "is not a valid bind specification", create(p, String.format(template, "\":/d\"")));
         assertBad(400, "is not a valid bind specification", create(p, String.format(template, "\"/srv/data:/d:ro:x\"")));
         assertDeny("HostConfig.Binds[1]: host path \"/\" is not under an allowed path", create(p, String.format(template, "\"/srv/data:/a\",\"/:/b\"")));
+        assertDenyContains("is below", create(p, "{\"HostConfig\":{\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"/srv/data/esc\",\"Target\":\"/h\",\"ReadOnly\":true}]}}"));
 
         ContainerPolicy none = policy("restrict-binds");
         assertDenyContains("host path \"/srv/data\" is not under an allowed path", create(none, String.format(template, "\"/srv/data:/d\"")));
@@ -365,10 +385,30 @@ class ContainerPolicyTest {
     }
 
     @Test
+    void belowAReadOnlyDirectoryPathsBindReadOnly() {
+        ContainerPolicy p = policy("allow-bind-readonly /nonexistent-cg-dir/shared");
+        String template = "{\"HostConfig\":{\"Binds\":[%s]}}";
+        for (String ok : List.of("/nonexistent-cg-dir/shared:/d:ro", "/nonexistent-cg-dir/shared/a/b:/d:ro", "/nonexistent-cg-dir/shared/x:/d:z,ro")) {
+            assertAllow(create(p, String.format(template, JsonWriter.quote(ok))));
+        }
+        assertDeny("HostConfig.Binds[0]: host path \"/nonexistent-cg-dir/shared/a\" may only be mounted read-only"
+                + " (allow-bind-readonly /nonexistent-cg-dir/shared)", create(p, String.format(template, "\"/nonexistent-cg-dir/shared/a:/d\"")));
+        assertDenyContains("may only be mounted read-only", create(p, String.format(template, "\"/nonexistent-cg-dir/shared:/d:rw\"")));
+        // "ro" is one of the comma-separated options; "rox" is not.
+        assertDenyContains("may only be mounted read-only", create(p, String.format(template, "\"/nonexistent-cg-dir/shared:/d:z\"")));
+        String mount = "{\"HostConfig\":{\"Mounts\":[{\"Type\":\"bind\",\"Source\":\"/nonexistent-cg-dir/shared/a\",\"Target\":\"/h\"%s}]}}";
+        assertAllow(create(p, String.format(mount, ",\"ReadOnly\":true")));
+        assertDenyContains("may only be mounted read-only",
+                create(p, String.format(mount, ",\"ReadOnly\":true,\"BindOptions\":{\"ReadOnlyNonRecursive\":true}")));
+        assertDenyContains("may only be mounted read-only", create(p, String.format(mount, "")));
+        assertDenyContains("may only be mounted read-only", create(p, String.format(mount, ",\"ReadOnly\":false")));
+    }
+
+    @Test
     void mountTypes() {
         ContainerPolicy p = policy("allow-bind /srv/data");
         String template = "{\"HostConfig\":{\"Mounts\":[%s]}}";
-        assertAllow(create(p, String.format(template, "{\"Type\":\"bind\",\"Source\":\"/srv/data/a\",\"Target\":\"/a\"}")));
+        assertAllow(create(p, String.format(template, "{\"Type\":\"bind\",\"Source\":\"/srv/data\",\"Target\":\"/a\"}")));
         assertAllow(create(p, String.format(template, "{\"Type\":\"volume\",\"Source\":\"v\",\"Target\":\"/v\"}")));
         assertAllow(create(p, String.format(template, "{\"Type\":\"tmpfs\",\"Target\":\"/t\"}")));
         assertAllow(create(p, String.format(template, "{\"Type\":\"image\",\"Source\":\"alpine\",\"Target\":\"/i\"}")));
@@ -384,20 +424,27 @@ class ContainerPolicyTest {
         assertDeny("HostConfig.Mounts[0].Type: a missing type is not allowed while bind mounts are restricted", create(p, String.format(template, "null")));
         assertBad(400, "HostConfig.Mounts[0].Source: a bind mount needs a source", create(p, String.format(template, "{\"Type\":\"bind\",\"Target\":\"/a\"}")));
         assertDeny("TaskTemplate.ContainerSpec.Mounts[0].Source: host path \"/etc\" is not under an allowed path",
-                p.check("POST", SERVICE_CREATE, resource("service-create-caps-bind-sysctl.json")));
+                check(p, SERVICE_CREATE, resource("service-create-caps-bind-sysctl.json")));
     }
 
     @Test
     void volumeCreateOptions() {
-        ContainerPolicy p = policy("allow-bind /srv/data");
+        ContainerPolicy p = policy("allow-bind /srv/data", "allow-bind-readonly /nonexistent-cg-dir/ro");
         // docker volume create --driver local --opt type=none --opt o=bind --opt device=/etc myvol
         assertDeny("DriverOpts.device: host path \"/etc\" is not under an allowed path", p.check("POST", VOLUME_CREATE, resource("volume-create-bind.json")));
         assertAllow(policy("allow-bind /etc").check("POST", VOLUME_CREATE, resource("volume-create-bind.json")));
         assertAllow(p.check("POST", VOLUME_CREATE, new byte[0]));
         assertAllow(p.check("POST", VOLUME_CREATE, utf8("{\"Name\":\"v\"}")));
         assertAllow(p.check("POST", VOLUME_CREATE, utf8("{\"Driver\":\"local\",\"DriverOpts\":{\"type\":\"tmpfs\",\"device\":\"tmpfs\",\"o\":\"size=100m\"}}")));
-        assertAllow(p.check("POST", VOLUME_CREATE, utf8("{\"DriverOpts\":{\"type\":\"none\",\"o\":\"rbind,ro\",\"device\":\"/srv/data/x\"}}")));
-        assertDeny("DriverOpts.device: host path \"/\" is not under an allowed path",
+        assertAllow(p.check("POST", VOLUME_CREATE, utf8("{\"DriverOpts\":{\"type\":\"none\",\"o\":\"rbind\",\"device\":\"/srv/data\"}}")));
+        assertDenyContains("is below \"/srv/data\"",
+                p.check("POST", VOLUME_CREATE, utf8("{\"DriverOpts\":{\"type\":\"none\",\"o\":\"rbind,ro\",\"device\":\"/srv/data/x\"}}")));
+        // Below a read-only directory: only a volume that is read-only itself (any container may mount it later).
+        assertAllow(p.check("POST", VOLUME_CREATE, utf8("{\"DriverOpts\":{\"type\":\"none\",\"o\":\"rbind,ro\",\"device\":\"/nonexistent-cg-dir/ro/x\"}}")));
+        assertDenyContains("may only be mounted read-only",
+                p.check("POST", VOLUME_CREATE, utf8("{\"DriverOpts\":{\"type\":\"none\",\"o\":\"rbind\",\"device\":\"/nonexistent-cg-dir/ro/x\"}}")));
+        // The local driver does not clean the path: ".." after a link would go where the link goes.
+        assertDeny("DriverOpts.device: \"/srv/data/../..\": a bind volume's path must be absolute and clean (no \".\", \"..\", \"//\" or trailing \"/\")",
                 p.check("POST", VOLUME_CREATE, utf8("{\"DriverOpts\":{\"type\":\"none\",\"o\":\"rbind\",\"device\":\"/srv/data/../..\"}}")));
         assertDenyContains("a local volume of type \"ext4\" can mount host storage",
                 p.check("POST", VOLUME_CREATE, utf8("{\"DriverOpts\":{\"type\":\"ext4\",\"device\":\"/dev/sda1\"}}")));
@@ -458,23 +505,36 @@ class ContainerPolicyTest {
     // ---------------------------------------------------------------- images
 
     @Test
-    void restrictImages() {
+    void restrictImagesJudgesUnknownImagesByTheirNormalisedName() {
         ContainerPolicy p = policy("allow-image busybox(:%IMAGE_TAG%)?", "allow-image (docker\\.io/)?library/alpine|nginx:1\\.27");
-        assertAllow(createResource(p, "create-plain.json"));
+        assertTrue(rewrittenOrAllowed(createResource(p, "create-plain.json")));
         assertAllow(create(p, "{\"Image\":\"busybox:1.36\"}"));
         assertAllow(create(p, "{\"Image\":\"library/alpine\"}"));
+        assertAllow(create(p, "{\"Image\":\"docker.io/library/busybox:latest\"}"));
+        assertAllow(create(p, "{\"Image\":\"index.docker.io/library/busybox\"}"));
         assertAllow(create(p, "{\"image\":\"nginx:1.27\"}"));
         assertDeny("Image: \"evil/busybox\" does not match an allowed image pattern", create(p, "{\"Image\":\"evil/busybox\"}"));
-        assertDeny("Image: \"busybox@sha256:0000\" does not match an allowed image pattern", create(p, "{\"Image\":\"busybox@sha256:0000\"}"));
+        assertDeny("Image: \"busybox@sha256:0000\" is not a valid image reference", create(p, "{\"Image\":\"busybox@sha256:0000\"}"));
+        assertDeny("Image: \"Busybox\" is not a valid image reference", create(p, "{\"Image\":\"Busybox\"}"));
+        assertDenyContains("does not match", create(p, "{\"Image\":\"busybox@sha256:" + "a".repeat(64) + "\"}"));
         assertDenyContains("does not match", create(p, "{\"Image\":\"library/alpinex\"}"));
         assertDenyContains("does not match", create(p, "{\"Image\":\"xnginx:1.27\"}"));
+        assertDenyContains("does not match", create(p, "{\"Image\":\"registry.example:5000/busybox\"}"));
+        // Text the daemon may read as an image ID is refused when the daemon has no such image.
+        for (String id : List.of("c3bd81391c5c", "sha256:c3bd", "sha256:", "a".repeat(64), "cafe")) {
+            assertDenyContains("names no image the daemon has", create(p, "{\"Image\":\"" + id + "\"}"));
+        }
         assertDeny("Image: an image is required by the image allow-list", create(p, "{\"Cmd\":[\"sh\"]}"));
         assertDeny("TaskTemplate.ContainerSpec.Image: \"nginx:latest\" does not match an allowed image pattern",
-                p.check("POST", SERVICE_CREATE, resource("service-create-caps-bind-sysctl.json")));
+                check(p, SERVICE_CREATE, resource("service-create-caps-bind-sysctl.json")));
         assertDeny("TaskTemplate.ContainerSpec.Image: an image is required by the image allow-list",
-                p.check("POST", SERVICE_CREATE, utf8("{\"Name\":\"s\"}")));
-        assertAllow(policy("allow-image nginx:.*").check("POST", "/v1.50/services/abc/update", resource("service-create-caps-bind-sysctl.json")));
-        assertDenyContains("does not match", policy("restrict-images").check("POST", CREATE, resource("create-plain.json")));
+                check(p, SERVICE_CREATE, utf8("{\"Name\":\"s\"}")));
+        assertAllow(check(policy("allow-image nginx:.*"), "/v1.50/services/abc/update", resource("service-create-caps-bind-sysctl.json")));
+        assertDenyContains("does not match", check(policy("restrict-images"), CREATE, resource("create-plain.json")));
+    }
+
+    static boolean rewrittenOrAllowed(Verdict verdict) {
+        return verdict instanceof Verdict.Allow || verdict instanceof Verdict.Rewrite;
     }
 
     // ---------------------------------------------------------------- request shape
@@ -533,55 +593,40 @@ class ContainerPolicyTest {
 
     // ---------------------------------------------------------------- forced labels
 
-    @SuppressWarnings("unchecked")
     @Test
-    void forcedLabelsRewriteTheBody() throws JsonException {
+    void forcedLabelsRewriteOnlyTheLabels() {
         ContainerPolicy p = policy("force-label com.example.owner=portainer", "force-label tier=management");
         byte[] original = resource("create-volume-opt-bind-and-bind.json"); // has Labels {"team":"web"}
-        Verdict verdict = p.check("POST", CREATE, original);
-        assertInstanceOf(Verdict.Rewrite.class, verdict);
-        byte[] forwarded = ((Verdict.Rewrite) verdict).body();
-
-        Map<String, Object> before = (Map<String, Object>) Json.parse(original, 1 << 20, 32);
-        Map<String, Object> after = (Map<String, Object>) Json.parse(forwarded, 1 << 20, 32);
-        assertEquals(Map.of("team", "web", "com.example.owner", "portainer", "tier", "management"), after.get("Labels"));
-        after.remove("Labels");
-        before.remove("Labels");
-        assertEquals(before, after, "nothing but the labels changed");
-        assertAllow(p.check("POST", CREATE, forwarded));
+        String forwarded = rewritten(p.check("POST", CREATE, original));
+        assertEquals(new String(original, StandardCharsets.UTF_8).replace("\"Labels\":{\"team\":\"web\"}",
+                "\"Labels\":{\"team\":\"web\",\"com.example.owner\":\"portainer\",\"tier\":\"management\"}"), forwarded,
+                "every other byte as the client sent it");
+        assertAllow(p.check("POST", CREATE, utf8(forwarded)));
     }
 
-    @SuppressWarnings("unchecked")
     @Test
-    void forcedLabelsReplaceClientLabelsOfTheSameName() throws JsonException {
+    void forcedLabelsReplaceClientLabelsOfTheSameName() {
         ContainerPolicy p = policy("force-label owner=ops");
         // "Owner" is a different label to the daemon (map keys are exact), but the two could not
         // both be in one object of the forwarded body, which the parser would then refuse.
-        Verdict verdict = create(p, "{\"Image\":\"x\",\"labels\":{\"Owner\":\"me\",\"other\":\"1\"}}");
-        Map<String, Object> after = (Map<String, Object>) Json.parse(((Verdict.Rewrite) verdict).body(), 1 << 20, 32);
-        assertEquals(Map.of("owner", "ops", "other", "1"), after.get("labels"), "the client's spelling of Labels is kept");
+        assertEquals("{\"Image\":\"x\",\"labels\":{\"owner\":\"ops\",\"other\":\"1\"}}",
+                rewritten(create(p, "{\"Image\":\"x\",\"labels\":{\"Owner\":\"me\",\"other\":\"1\"}}")), "the client's spelling of Labels is kept");
         assertBad(400, "differ only in case", create(p, "{\"Image\":\"x\",\"Labels\":{\"Owner\":\"me\",\"owner\":\"me\"}}"));
-        assertEquals(List.of("Image", "labels"), List.copyOf(after.keySet()));
-
-        Verdict fromNull = create(p, "{\"Image\":\"x\",\"Labels\":null}");
-        assertEquals("{\"Image\":\"x\",\"Labels\":{\"owner\":\"ops\"}}", new String(((Verdict.Rewrite) fromNull).body(), StandardCharsets.UTF_8));
-        Verdict fromNothing = create(p, "{\"Image\":\"x\"}");
-        assertEquals("{\"Image\":\"x\",\"Labels\":{\"owner\":\"ops\"}}", new String(((Verdict.Rewrite) fromNothing).body(), StandardCharsets.UTF_8));
-        // Already canonical and labelled: forwarded as is.
+        assertEquals("{\"Image\":\"x\",\"Labels\":{\"owner\":\"ops\"}}", rewritten(create(p, "{\"Image\":\"x\",\"Labels\":null}")));
+        assertEquals("{\"Image\":\"x\",\"Labels\":{\"owner\":\"ops\"}}", rewritten(create(p, "{\"Image\":\"x\"}")));
+        assertEquals("{\"Image\":\"x\",\"Labels\":{\"owner\":\"ops\"}}", rewritten(create(p, "{\"Image\":\"x\",\"Labels\":{\"owner\":null}}")));
+        // Already labelled: forwarded as is.
         assertAllow(create(p, "{\"Image\":\"x\",\"Labels\":{\"owner\":\"ops\"}}"));
         assertBad(400, "Labels: expected an object of strings", create(p, "{\"Image\":\"x\",\"Labels\":[\"owner=me\"]}"));
         assertBad(400, "Labels.a: expected a string", create(p, "{\"Image\":\"x\",\"Labels\":{\"a\":1}}"));
     }
 
-    @SuppressWarnings("unchecked")
     @Test
-    void forcedLabelsOnServicesGoToTheContainerSpec() throws JsonException {
+    void forcedLabelsOnServicesGoToTheContainerSpec() {
         ContainerPolicy p = policy("force-label owner=ops");
-        Verdict verdict = p.check("POST", SERVICE_CREATE, resource("service-create-caps-bind-sysctl.json"));
-        Map<String, Object> after = (Map<String, Object>) Json.parse(((Verdict.Rewrite) verdict).body(), 1 << 20, 32);
-        Map<String, Object> spec = (Map<String, Object>) ((Map<String, Object>) after.get("TaskTemplate")).get("ContainerSpec");
-        assertEquals(Map.of("owner", "ops"), spec.get("Labels"));
-        assertEquals(Map.of(), after.get("Labels"), "service labels untouched");
+        String forwarded = rewritten(p.check("POST", SERVICE_CREATE, resource("service-create-caps-bind-sysctl.json")));
+        assertTrue(forwarded.contains("\"Labels\":{\"owner\":\"ops\"}"), forwarded);
+        assertTrue(forwarded.startsWith(new String(resource("service-create-caps-bind-sysctl.json"), StandardCharsets.UTF_8).substring(0, 20)));
         assertDeny("TaskTemplate.ContainerSpec: a container spec is required: labels are forced on every container",
                 p.check("POST", SERVICE_CREATE, utf8("{\"TaskTemplate\":{}}")));
         assertFalse(p.inspects("POST", EXEC), "exec does not create containers");
@@ -591,9 +636,18 @@ class ContainerPolicyTest {
     @Test
     void rewriteKeepsNumbersAndStringsExact() {
         ContainerPolicy p = policy("force-label a=b");
-        Verdict verdict = create(p, "{\"Image\":\"caf\\u00e9\",\"HostConfig\":{\"Memory\":1e9,\"CpuShares\":1024,\"NanoCpus\":1.50}}");
-        assertEquals("{\"Image\":\"café\",\"HostConfig\":{\"Memory\":1e9,\"CpuShares\":1024,\"NanoCpus\":1.50},\"Labels\":{\"a\":\"b\"}}",
-                new String(((Verdict.Rewrite) verdict).body(), StandardCharsets.UTF_8));
+        assertEquals("{\"Image\":\"caf\\u00e9\",\"HostConfig\":{\"Memory\":1e9,\"CpuShares\":1024,\"NanoCpus\":1.50} ,\"Labels\":{\"a\":\"b\"}}",
+                rewritten(create(p, "{\"Image\":\"caf\\u00e9\",\"HostConfig\":{\"Memory\":1e9,\"CpuShares\":1024,\"NanoCpus\":1.50} }")));
+    }
+
+    @Test
+    void twoRewritesOfOneObjectAreWrittenTogether() {
+        ContainerPolicy p = policy("deny-host-namespaces", "force-label a=b");
+        assertEquals("{\"Image\":\"x\",\"HostConfig\":{\"CgroupnsMode\":\"private\"},\"Labels\":{\"a\":\"b\"}}",
+                rewritten(create(p, "{\"Image\":\"x\"}")));
+        assertEquals("{\"HostConfig\":{\"CgroupnsMode\":\"private\"},\"Labels\":{\"a\":\"b\"}}", rewritten(create(p, "{}")));
+        assertEquals("{\"HostConfig\":{\"CgroupnsMode\":\"private\"},\"Labels\":{\"a\":\"b\"}}",
+                rewritten(create(p, "{\"HostConfig\":null,\"Labels\":null}")));
     }
 
     // ---------------------------------------------------------------- configuration
@@ -605,7 +659,7 @@ class ContainerPolicyTest {
             assertThrows(IllegalArgumentException.class, () -> policy(bad), bad);
         }
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> policy("force-label a=1", "force-label A=2"));
-        assertTrue(e.getMessage().contains("already forced"));
+        assertTrue(e.getMessage().contains("is forced twice"), e.getMessage());
         assertTrue(assertThrows(IllegalArgumentException.class, () -> policy("deny-root")).getMessage().contains("unknown policy setting \"deny-root\""));
     }
 

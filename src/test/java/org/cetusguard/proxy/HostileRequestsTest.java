@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
+import org.cetusguard.gate.CanonicalPath;
 import org.cetusguard.rules.RuleException;
 import org.cetusguard.rules.RuleParser;
 import org.cetusguard.rules.RuleSet;
@@ -202,7 +203,7 @@ class HostileRequestsTest {
         add(g, "absolute-form without a path", "GET http://docker HTTP/1.1\r\nHost: docker\r\n\r\n", s(403), NOTHING, After.OPEN);
         add(g, "absolute-form with userinfo", "GET http://user@docker/v1.41/_ping HTTP/1.1\r\nHost: docker\r\n\r\n",
                 s(400), NOTHING, After.OPEN);
-        add(g, "OPTIONS *", line("OPTIONS * HTTP/1.1"), s(404), NOTHING, After.OPEN);
+        add(g, "OPTIONS *", line("OPTIONS * HTTP/1.1"), s(400), NOTHING, After.OPEN);
         add(g, "CONNECT authority-form", line("CONNECT docker:2375 HTTP/1.1"), s(400), NOTHING, After.OPEN);
         add(g, "CONNECT with a path", line("CONNECT /v1.41/_ping HTTP/1.1"), s(400), NOTHING, After.CLOSED);
         add(g, "lower-case method", line("get /v1.41/_ping HTTP/1.1"), s(403), NOTHING, After.OPEN);
@@ -339,7 +340,7 @@ class HostileRequestsTest {
                         + "Content-Length: 0\r\n\r\n", s(403), NOTHING, After.OPEN);
         add(g, "Upgrade: tcp with a body larger than an attach needs",
                 "POST /v1.41/containers/abc/attach HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
-                        + "Content-Length: 70000\r\n\r\n" + "x".repeat(70000), s(400), NOTHING, After.OPEN);
+                        + "Content-Length: 70000\r\n\r\n" + "x".repeat(70000), s(413), NOTHING, After.OPEN);
 
         g = "size limits";
         add(g, "request line over 8 KiB", get("/v1.41/containers/" + "a".repeat(9000) + "/json"), s(414), NOTHING, After.CLOSED);

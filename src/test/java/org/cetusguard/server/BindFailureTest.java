@@ -9,7 +9,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.util.Map;
 
-import org.cetusguard.policy.ProfileLoader;
+import org.cetusguard.profile.ProfileLoader;
 import org.cetusguard.config.Options;
 import org.cetusguard.config.OptionsParser;
 import org.junit.jupiter.api.Test;

@@ -6,8 +6,8 @@ import java.util.Map;
 
 import org.cetusguard.config.Options;
 import org.cetusguard.config.OptionsParser;
-import org.cetusguard.policy.ClientProfiles;
-import org.cetusguard.policy.ProfileLoader;
+import org.cetusguard.profile.ClientProfiles;
+import org.cetusguard.profile.ProfileLoader;
 import org.cetusguard.server.CetusGuardServer;
 
 /** A CetusGuard started in this JVM from command-line arguments, exactly as Main would start it. */

@@ -1,0 +1,45 @@
+package org.cetusguard.gate;
+
+import org.cetusguard.policy.ContainerPolicy;
+import org.cetusguard.profile.Profile;
+import org.cetusguard.rules.Rule;
+
+/**
+ * Send the request to the daemon, exactly so: {@link #target} is the only target forwarded (the
+ * canonical encoded path plus the query), so the path that was checked is the path the daemon
+ * receives.
+ *
+ * @param method    the request method
+ * @param target    what to request from the daemon
+ * @param path      the decoded canonical path the rules matched
+ * @param query     the query as forwarded, or null
+ * @param rule      the rule that allowed it; null in audit-only mode when no rule did
+ * @param profile   the profile the client was judged by
+ * @param upgrade   relay it as a hijacked stream: attach or exec start asking for {@code Upgrade: tcp}.
+ *                  Every other request goes without its upgrade headers
+ * @param checkBody the profile's container policy must judge the body first: hold it back, then ask
+ *                  {@link RequestGate#decideBody}, and send only the bytes that returns
+ * @param body      after {@link RequestGate#decideBody}: exactly the bytes to send (with their own
+ *                  Content-Length); null before, and for a streamed body
+ */
+public record Forward(String method, String target, String path, String query, Rule rule, Profile profile,
+                      boolean upgrade, boolean checkBody, byte[] body) implements Decision {
+    /** Whether the rules refused it and learning mode (-audit-only) lets it through anyway. */
+    public boolean wouldDeny() {
+        return rule == null;
+    }
+
+    /** Whether the adapter must read the whole (small) body before anything is sent to the daemon. */
+    public boolean buffersBody() {
+        return upgrade || checkBody;
+    }
+
+    public ContainerPolicy policy() {
+        return profile.policy();
+    }
+
+    /** The same decision, with the body judged and ready to send. */
+    Forward withBody(byte[] checked) {
+        return new Forward(method, target, path, query, rule, profile, upgrade, false, checked);
+    }
+}
