@@ -141,6 +141,11 @@ public final class Backend extends ContainerLifeCycle {
         return client;
     }
 
+    /** The server's scheduler, which this client shares. */
+    public Scheduler scheduler() {
+        return client.getScheduler();
+    }
+
     /** The absolute URI for a canonical target (encoded path plus optional query). */
     public String uri(String target) {
         return origin + target;

@@ -27,6 +27,11 @@ import org.eclipse.jetty.util.Callback;
  * {@link #stop()} must be called before the exchange completes: Jetty aborts a connection that is
  * still waiting for input when its response ends. The read and {@link #stop()} exclude each other,
  * so a byte is never read after the connection was handed back.
+ *
+ * <p>A watch starts {@link State#PENDING}: most chunked answers (a container list, an inspect) are
+ * over in milliseconds, and registering and withdrawing read interest on each would cost two
+ * selector changes and a spurious wake-up per request. {@link DisconnectWatches} arms the watches of
+ * the answers still open a moment later: those are the streams.
  */
 final class ClientDisconnectWatch implements Callback {
     /** Why a relayed stream was aborted: its client left. The client's doing, not the daemon's failure. */
@@ -39,22 +44,31 @@ final class ClientDisconnectWatch implements Callback {
         }
     }
 
-    private enum State { WATCHING, HOLDING, FIRED, STOPPED }
+    private enum State { PENDING, WATCHING, HOLDING, FIRED, STOPPED }
 
     private final EndPoint endPoint;
     private final Response fromDaemon;
     private final ByteBuffer early = ByteBuffer.allocate(1);
-    private State state = State.WATCHING;
+    private final long createdNanos = System.nanoTime();
+    private State state = State.PENDING;
 
-    private ClientDisconnectWatch(EndPoint endPoint, Response fromDaemon) {
+    ClientDisconnectWatch(EndPoint endPoint, Response fromDaemon) {
         this.endPoint = endPoint;
         this.fromDaemon = fromDaemon;
     }
 
-    /** Starts watching, or returns null when something else already waits for the client's input. */
-    static ClientDisconnectWatch start(EndPoint endPoint, Response fromDaemon) {
-        ClientDisconnectWatch watch = new ClientDisconnectWatch(endPoint, fromDaemon);
-        return endPoint.tryFillInterested(watch) ? watch : null;
+    long createdNanos() {
+        return createdNanos;
+    }
+
+    /**
+     * Starts watching, unless the exchange already ended or something else waits for the client's
+     * input (then this watch simply stays out of the way).
+     */
+    synchronized void arm() {
+        if (state == State.PENDING) {
+            state = endPoint.tryFillInterested(this) ? State.WATCHING : State.STOPPED;
+        }
     }
 
     /** The client's connection looks readable: find out what it holds. */

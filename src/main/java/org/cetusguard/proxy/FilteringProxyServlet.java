@@ -33,9 +33,11 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
     private static final String WATCH_ATTRIBUTE = FilteringProxyServlet.class.getName() + ".watch";
 
     private final Backend backend;
+    private final DisconnectWatches watches;
 
     public FilteringProxyServlet(Backend backend) {
         this.backend = backend;
+        this.watches = new DisconnectWatches(backend.scheduler());
     }
 
     /**
@@ -133,7 +135,7 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
             if (!hasContent(clientRequest) || inputFinished(clientRequest)) {
                 EndPoint endPoint = ServletContextRequest.getServletContextRequest(clientRequest)
                         .getConnectionMetaData().getConnection().getEndPoint();
-                clientRequest.setAttribute(WATCH_ATTRIBUTE, ClientDisconnectWatch.start(endPoint, serverResponse));
+                clientRequest.setAttribute(WATCH_ATTRIBUTE, watches.watch(endPoint, serverResponse));
             }
         }
     }
@@ -158,9 +160,9 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
         super.onProxyResponseSuccess(clientRequest, proxyResponse, serverResponse);
     }
 
-    private static void stopWatch(HttpServletRequest clientRequest) {
+    private void stopWatch(HttpServletRequest clientRequest) {
         if (clientRequest.getAttribute(WATCH_ATTRIBUTE) instanceof ClientDisconnectWatch watch) {
-            watch.stop();
+            watches.stop(watch);
         }
     }
 
