@@ -73,6 +73,14 @@ public final class Commands {
                     Options: the proxy's options and environment variables (cetusguard -h), so it checks what
                     the proxy beside it uses.
                     """),
+            new Tool("training-run", "", """
+                    Runs the proxy for a moment in front of a stand-in daemon, for the build's class list.
+                    Starts the proxy on an ephemeral loopback port in front of a stand-in daemon on a private
+                    Unix socket, sends it typical requests (ping, list, inspect, a stream, a refusal, a create
+                    the container policy reads) and stops. Run under -XX:DumpLoadedClassList=FILE it records
+                    the classes the proxy loads; the build ships that list and bin/cetusguard makes the
+                    class-data archive from it, for a fast start. Reaches nothing else. Exit 0, 1 on a surprise.
+                    """),
             new Tool("help", "[COMMAND]", """
                     Prints the usage of cetusguard, or of one command.
                     """));
@@ -96,6 +104,7 @@ public final class Commands {
                 case "suggest-rules" -> SuggestRulesCommand.run(rest, env,
                         new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8)), out, err);
                 case "healthcheck" -> HealthcheckCommand.run(rest, env, out);
+                case "training-run" -> TrainingRunCommand.run(rest, env, out);
                 default -> help(rest, out);
             };
         } catch (ConfigException e) {
