@@ -61,13 +61,15 @@ final class HeldBody implements AsyncMiddleManServlet.ContentTransformer {
     /**
      * Reserves what judging {@code bytes} may take, then asks the gate, which asks the daemon about
      * images through the shared backend client: no thread waits. Refused busy (503) when the budget
-     * cannot spare the room ({@code bytes} null: it could not spare the exact copy).
+     * cannot spare the room ({@code bytes} null: it could not spare the exact copy). The room is
+     * given back once decided: what stays held until the exchange ends is the body (the bytes sent).
      */
     static CompletableFuture<Decision> decide(RequestGate gate, Forward forward, byte[] bytes, Backend backend, MemoryBudget.Lease lease) {
-        if (bytes == null || !lease.grow(gate.bodyWorkingMemory(forward, bytes.length))) {
+        long working = bytes == null ? 0 : gate.bodyWorkingMemory(forward, bytes.length);
+        if (bytes == null || !lease.grow(working)) {
             return CompletableFuture.completedFuture(Refuse.busy(forward.path()));
         }
-        return gate.decideBody(forward, bytes, new DaemonImages(backend, lease));
+        return gate.decideBody(forward, bytes, new DaemonImages(backend, lease)).whenComplete((decided, failure) -> lease.shrink(working));
     }
 
     static Refuse tooLarge(Forward forward, int max) {

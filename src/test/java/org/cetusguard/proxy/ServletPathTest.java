@@ -130,6 +130,21 @@ class ServletPathTest {
     }
 
     @Test
+    void aDecidedBodyCarriesTheClientsContentTypeOrNone() throws Exception {
+        startProxy(4 << 20, "deny-privileged");
+        String body = "{\"Image\":\"busybox\"}";
+        try (RawClient client = RawClient.connect(port)) {
+            client.send("POST " + CREATE + " HTTP/1.1\r\nHost: docker\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
+            assertEquals(200, client.read(READ).status());
+            client.send(post(CREATE, "Content-Length: " + body.length() + "\r\n", body));
+            assertEquals(200, client.read(READ).status());
+        }
+        List<FakeDaemon.Received> received = daemon.received();
+        assertNull(received.get(0).header("Content-Type"), "none of the proxy's own");
+        assertEquals("application/json", received.get(1).header("Content-Type"));
+    }
+
+    @Test
     void aRewrittenBodyIsSentAsTheGateRewroteIt() throws Exception {
         startProxy(4 << 20, "force-label cg.test=yes");
         String body = "{\"Image\":\"busybox\",\"Labels\":{\"a\":\"b\"}}";
