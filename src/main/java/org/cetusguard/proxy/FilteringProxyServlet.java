@@ -167,18 +167,22 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
         HeldBody held = (HeldBody) clientRequest.getAttribute(HELD_BODY_ATTRIBUTE);
         CompletableFuture<Decision> decision = held != null ? held.decision() : HeldBody.decide(gate, forward, new byte[0], backend,
                 lease(ServletContextRequest.getServletContextRequest(clientRequest)));
-        decision.whenComplete((decided, failure) -> {
-            if (decided instanceof Forward checked) {
-                proxyRequest.headers(headers -> headers.remove(HttpHeader.CONTENT_LENGTH));
-                proxyRequest.body(new BytesRequestContent((String) null, checked.body()));
-                super.sendProxyRequest(clientRequest, proxyResponse, proxyRequest);
-            } else if (decided instanceof Refuse refuse) {
-                Refusals.send(clientRequest, proxyResponse, refuse, false);
-            } else {
-                Log.error("judging a request body failed: " + failure);
-                sendProxyResponseError(clientRequest, proxyResponse, HttpStatus.INTERNAL_SERVER_ERROR_500);
-            }
-        });
+        decision.whenComplete((decided, failure) -> sendDecided(clientRequest, proxyResponse, proxyRequest, decided, failure));
+    }
+
+    /** The gate's decision on a held body, applied: exactly the decided bytes, or the refusal and nothing sent. */
+    private void sendDecided(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Request proxyRequest,
+                             Decision decided, Throwable failure) {
+        if (decided instanceof Forward checked) {
+            proxyRequest.headers(headers -> headers.remove(HttpHeader.CONTENT_LENGTH));
+            proxyRequest.body(new BytesRequestContent((String) null, checked.body()));
+            super.sendProxyRequest(clientRequest, proxyResponse, proxyRequest);
+        } else if (decided instanceof Refuse refuse) {
+            Refusals.send(clientRequest, proxyResponse, refuse, false);
+        } else {
+            Log.error("judging a request body failed: " + failure);
+            sendProxyResponseError(clientRequest, proxyResponse, HttpStatus.INTERNAL_SERVER_ERROR_500);
+        }
     }
 
     /** The servlet's own log follows Jetty's (quiet) level, not the default of a logger named after the servlet. */

@@ -25,7 +25,9 @@ final class HeldBody implements AsyncMiddleManServlet.ContentTransformer {
     private final Backend backend;
     private final MemoryBudget.Lease lease;
     private final BodyBuffer body;
-    private volatile CompletableFuture<Decision> decision;
+    /** Completed once the whole body is judged; never when it breaks off (the servlet answers that). */
+    private final CompletableFuture<Decision> decision = new CompletableFuture<>();
+    private boolean judged;
 
     /** @param expected the announced Content-Length, or -1 */
     HeldBody(RequestGate gate, Forward forward, Backend backend, MemoryBudget.Lease lease, long expected) {
@@ -48,12 +50,19 @@ final class HeldBody implements AsyncMiddleManServlet.ContentTransformer {
             throw new Refused(appended == BodyBuffer.Result.TOO_LARGE
                     ? tooLarge(forward, ContainerPolicy.MAX_BODY_BYTES) : Refuse.busy(forward.path()));
         }
-        if (finished && decision == null) {
-            decision = decide(gate, forward, body.bytes(), backend, lease);
+        if (finished && !judged) {
+            judged = true;
+            decide(gate, forward, body.bytes(), backend, lease).whenComplete((decided, failure) -> {
+                if (decided != null) {
+                    decision.complete(decided);
+                } else {
+                    decision.completeExceptionally(failure);
+                }
+            });
         }
     }
 
-    /** The gate's decision on the whole body; null until the body's end has been seen. */
+    /** The gate's decision on the whole body, whenever the servlet asks for it. */
     CompletableFuture<Decision> decision() {
         return decision;
     }
