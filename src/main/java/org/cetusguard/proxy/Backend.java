@@ -107,6 +107,9 @@ public final class Backend extends ContainerLifeCycle {
         client.setByteBufferPool(components.getByteBufferPool());
         // Everything the daemon says is relayed as is: no redirects followed, no cookies kept,
         // no content decoded, no User-Agent of ours added, no protocol handled but the tcp upgrade.
+        // A body the proxy sends as decided bytes carries the client's Content-Type or none, never
+        // one of ours (the client's default would be application/octet-stream).
+        client.setDefaultRequestContentType(null);
         client.setFollowRedirects(false);
         client.setHttpCookieStore(new HttpCookieStore.Empty());
         client.setUserAgentField(null);

@@ -2,14 +2,20 @@ package org.cetusguard.proxy;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
 
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import org.cetusguard.audit.Exchange;
+import org.cetusguard.gate.Decision;
 import org.cetusguard.gate.Forward;
+import org.cetusguard.gate.GateRequest;
+import org.cetusguard.gate.Refuse;
+import org.cetusguard.gate.RequestGate;
 import org.cetusguard.log.Log;
+import org.eclipse.jetty.client.BytesRequestContent;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Request;
 import org.eclipse.jetty.client.Response;
@@ -20,23 +26,35 @@ import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.util.thread.Invocable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The proxy for every request the gate forwards without holding its body back. Jetty's middle-man
- * servlet streams bodies both ways without holding them whole; this class decides nothing: the
- * {@link GateHandler} in front of it has, and left its {@link Forward} on the request, whose target
- * {@link #rewriteTarget} sends to the daemon. Everything else here adjusts how the stock servlet
- * relays (headers, errors, streams that must not wait).
+ * The proxy for every request but the hijacked attach / exec start ({@link HijackHandler}): Jetty's
+ * middle-man servlet, with its hooks as the adapters to the {@link RequestGate}. {@link #rewriteTarget}
+ * asks the gate about the path, the profile and the rules and returns the exact target it forwards
+ * to, or refuses ({@link #onProxyRewriteFailed}); a body the container policy judges is held by a
+ * {@link HeldBody} transformer and sent by {@link #sendProxyRequest} only as the gate decides on it;
+ * every other body streams both ways without being held whole. The rest adjusts how the stock
+ * servlet relays (headers, errors, streams that must not wait).
  */
 public class FilteringProxyServlet extends AsyncMiddleManServlet {
     private static final String FAILURE_ATTRIBUTE = FilteringProxyServlet.class.getName() + ".failure";
     private static final String WATCH_ATTRIBUTE = FilteringProxyServlet.class.getName() + ".watch";
+    /** The gate's {@link Decision} on the request: its Forward, or the Refuse behind a null rewrite. */
+    private static final String DECISION_ATTRIBUTE = FilteringProxyServlet.class.getName() + ".decision";
+    private static final String HELD_BODY_ATTRIBUTE = FilteringProxyServlet.class.getName() + ".heldBody";
+    private static final String LEASE_ATTRIBUTE = FilteringProxyServlet.class.getName() + ".lease";
 
+    private final RequestGate gate;
     private final Backend backend;
+    private final MemoryBudget budget;
     private final DisconnectWatches watches;
 
-    public FilteringProxyServlet(Backend backend) {
+    public FilteringProxyServlet(RequestGate gate, Backend backend, MemoryBudget budget) {
+        this.gate = gate;
         this.backend = backend;
+        this.budget = budget;
         this.watches = new DisconnectWatches(backend.scheduler());
     }
 
@@ -73,22 +91,115 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
         // Not stopping the shared client here: the server stops it after the last request is done.
     }
 
-    /** The target the gate decided on; none means the request did not come through the gate, so it is not sent. */
+    /**
+     * Contract (the stock servlet's first step, on a server thread): the gate's decision on the path,
+     * the profile and the rules. A forward returns the daemon URI of its exact target; a request with
+     * a body also needs room in the budget for the servlet's read buffer, else it is refused busy
+     * (503). A refusal is kept on the request and null returned, so {@link #onProxyRewriteFailed}
+     * answers it.
+     */
     @Override
     protected String rewriteTarget(HttpServletRequest clientRequest) {
-        return clientRequest.getAttribute(GateHandler.FORWARD_ATTRIBUTE) instanceof Forward forward ? backend.uri(forward.target()) : null;
+        ServletContextRequest request = ServletContextRequest.getServletContextRequest(clientRequest);
+        Decision decision = gate.decide(new GateRequest(request.getMethod(), request.getHttpURI().getPath(),
+                request.getHttpURI().getQuery(), gate.needsIdentity() ? ClientIdentities.of(request) : null, false));
+        if (decision instanceof Forward forward && hasContent(clientRequest)
+                && !lease(request).grow(getHttpClient().getRequestBufferSize())) {
+            decision = Refuse.busy(forward.path());
+        }
+        clientRequest.setAttribute(DECISION_ATTRIBUTE, decision);
+        if (decision instanceof Forward forward) {
+            DecisionRecord.allowed(request, forward);
+            return backend.uri(forward.target());
+        }
+        return null;
     }
 
-    /** Unreachable through the gate; kept closed rather than open. */
+    /** The refusal {@link #rewriteTarget} kept, answered; a small body still arriving is read and dropped first. */
     @Override
     protected void onProxyRewriteFailed(HttpServletRequest clientRequest, HttpServletResponse proxyResponse) {
-        sendJson(proxyResponse, HttpStatus.INTERNAL_SERVER_ERROR_500, "internal error: the request was not decided");
+        Refusals.send(clientRequest, proxyResponse, (Refuse) clientRequest.getAttribute(DECISION_ATTRIBUTE), true);
     }
 
+    /**
+     * What this request holds from the budget (the servlet's read buffer, a held body, image answers),
+     * all of it returned once, when the exchange completes, however it ends.
+     */
+    private MemoryBudget.Lease lease(ServletContextRequest request) {
+        if (request.getAttribute(LEASE_ATTRIBUTE) instanceof MemoryBudget.Lease lease) {
+            return lease;
+        }
+        MemoryBudget.Lease lease = budget.lease();
+        request.setAttribute(LEASE_ATTRIBUTE, lease);
+        org.eclipse.jetty.server.Request.addCompletionListener(request, failure -> lease.close());
+        return lease;
+    }
+
+    private static Forward forwardOf(HttpServletRequest clientRequest) {
+        return (Forward) clientRequest.getAttribute(DECISION_ATTRIBUTE);
+    }
+
+    /** A body the container policy judges is held whole ({@link HeldBody}); every other body streams as it is. */
+    @Override
+    protected ContentTransformer newClientRequestContentTransformer(HttpServletRequest clientRequest, Request proxyRequest) {
+        Forward forward = forwardOf(clientRequest);
+        if (!forward.checkBody()) {
+            return ContentTransformer.IDENTITY;
+        }
+        HeldBody held = new HeldBody(gate, forward, backend, lease(ServletContextRequest.getServletContextRequest(clientRequest)),
+                clientRequest.getContentLengthLong());
+        clientRequest.setAttribute(HELD_BODY_ATTRIBUTE, held);
+        return held;
+    }
+
+    /**
+     * Contract (the stock servlet calls it once the request may go: at once without a body, or when the
+     * transformer has seen the body's end): a body the policy judges goes only once the gate has decided
+     * on it, as exactly the decided bytes with their Content-Length (the servlet's streaming content is
+     * dropped unread), or not at all and the refusal is answered. The decision may complete on the
+     * backend client's selector (an image lookup): sending and refusing both never block.
+     */
+    @Override
+    protected void sendProxyRequest(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Request proxyRequest) {
+        Forward forward = forwardOf(clientRequest);
+        if (!forward.checkBody()) {
+            super.sendProxyRequest(clientRequest, proxyResponse, proxyRequest);
+            return;
+        }
+        HeldBody held = (HeldBody) clientRequest.getAttribute(HELD_BODY_ATTRIBUTE);
+        CompletableFuture<Decision> decision = held != null ? held.decision() : HeldBody.decide(gate, forward, new byte[0], backend,
+                lease(ServletContextRequest.getServletContextRequest(clientRequest)));
+        decision.whenComplete((decided, failure) -> sendDecided(clientRequest, proxyResponse, proxyRequest, decided, failure));
+    }
+
+    /** The gate's decision on a held body, applied: exactly the decided bytes, or the refusal and nothing sent. */
+    private void sendDecided(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Request proxyRequest,
+                             Decision decided, Throwable failure) {
+        if (decided instanceof Forward checked) {
+            proxyRequest.headers(headers -> headers.remove(HttpHeader.CONTENT_LENGTH));
+            proxyRequest.body(new BytesRequestContent((String) null, checked.body()));
+            super.sendProxyRequest(clientRequest, proxyResponse, proxyRequest);
+        } else if (decided instanceof Refuse refuse) {
+            Refusals.send(clientRequest, proxyResponse, refuse, false);
+        } else {
+            Log.error("judging a request body failed: " + failure);
+            sendProxyResponseError(clientRequest, proxyResponse, HttpStatus.INTERNAL_SERVER_ERROR_500);
+        }
+    }
+
+    /** The servlet's own log follows Jetty's (quiet) level, not the default of a logger named after the servlet. */
+    @Override
+    protected Logger createLogger() {
+        return LoggerFactory.getLogger(AsyncMiddleManServlet.class);
+    }
+
+    /** A held body refused while arriving is a verdict, answered in {@link #onProxyResponseFailure}; anything else is the client's fault. */
     @Override
     protected void onClientRequestFailure(HttpServletRequest clientRequest, Request proxyRequest, HttpServletResponse proxyResponse, Throwable failure) {
-        Log.warning("bad request body: " + clientRequest.getMethod() + " " + Refusals.printable(clientRequest.getRequestURI())
-                + " from " + clientAddress(clientRequest) + ": " + failure);
+        if (!(failure instanceof HeldBody.Refused)) {
+            Log.warning("bad request body: " + clientRequest.getMethod() + " " + Refusals.printable(clientRequest.getRequestURI())
+                    + " from " + clientAddress(clientRequest) + ": " + failure);
+        }
         super.onClientRequestFailure(clientRequest, proxyRequest, proxyResponse, failure);
     }
 
@@ -186,6 +297,11 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
 
     @Override
     protected void onProxyResponseFailure(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Response serverResponse, Throwable failure) {
+        if (failure instanceof HeldBody.Refused refused) {
+            // Nothing was sent to the daemon: the reader stopped at the body it could not hold.
+            Refusals.send(clientRequest, proxyResponse, refused.refuse, false);
+            return;
+        }
         boolean clientsFault = HttpStatus.isClientError(proxyResponse.getStatus()) || failure instanceof ClientDisconnectWatch.ClientLeft;
         Exchange exchange = Exchange.of(clientRequest);
         if (exchange != null && !clientsFault) {

@@ -9,7 +9,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * and nobody else notices. A fixed quarter of the heap (at least 2 MiB), so a proxy with a 16 MiB
  * heap keeps about 12 MiB for everything else, whatever clients send.
  */
-final class MemoryBudget {
+public final class MemoryBudget {
     private static final long MIN = 2L * 1024 * 1024;
     private static final long MAX = 64L * 1024 * 1024;
 
@@ -20,7 +20,7 @@ final class MemoryBudget {
         this.limit = limit;
     }
 
-    static MemoryBudget forHeap() {
+    public static MemoryBudget forHeap() {
         return new MemoryBudget(Math.max(MIN, Math.min(MAX, Runtime.getRuntime().maxMemory() / 4)));
     }
 
@@ -37,12 +37,17 @@ final class MemoryBudget {
         return new Lease();
     }
 
+    /**
+     * What one request holds. Synchronized: a late grow (an image answer arriving on the backend's
+     * thread) must not slip in between a close (the client's exchange ending) and its return of
+     * everything, or those bytes would stay taken for good.
+     */
     final class Lease implements AutoCloseable {
-        private final AtomicLong held = new AtomicLong();
-        private volatile boolean closed;
+        private long held;
+        private boolean closed;
 
         /** Reserves {@code bytes} more; false (and nothing reserved) when the budget cannot spare them. */
-        boolean grow(long bytes) {
+        synchronized boolean grow(long bytes) {
             if (closed) {
                 return false;
             }
@@ -52,25 +57,25 @@ final class MemoryBudget {
                     return false;
                 }
                 if (used.compareAndSet(now, now + bytes)) {
-                    held.addAndGet(bytes);
+                    held += bytes;
                     return true;
                 }
             }
         }
 
         /** Returns {@code bytes} of what this lease holds. */
-        void shrink(long bytes) {
-            long returned = Math.min(bytes, held.get());
-            held.addAndGet(-returned);
+        synchronized void shrink(long bytes) {
+            long returned = Math.min(bytes, held);
+            held -= returned;
             used.addAndGet(-returned);
         }
 
         /** Returns everything; idempotent. */
         @Override
-        public void close() {
+        public synchronized void close() {
             closed = true;
-            long all = held.getAndSet(0);
-            used.addAndGet(-all);
+            used.addAndGet(-held);
+            held = 0;
         }
     }
 }

@@ -1,9 +1,19 @@
 package org.cetusguard.proxy;
 
+import java.io.IOException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.ReadListener;
+import jakarta.servlet.ServletInputStream;
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.WriteListener;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import org.cetusguard.audit.Exchange;
-import org.cetusguard.audit.Observer;
 import org.cetusguard.gate.Refuse;
-import org.cetusguard.log.Log;
+import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
+import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Request;
@@ -13,9 +23,12 @@ import org.eclipse.jetty.util.Callback;
 /**
  * Every refusal the proxy answers goes through here: one warning line in the log, the decision on
  * the request's {@link Exchange} (so the audit log and the metrics see it), and the JSON error the
- * Docker clients print.
+ * Docker clients print; for the core handler API (the hijack handler) and for the servlet API (the
+ * proxy servlet) alike.
  */
 final class Refusals {
+    /** Set on a servlet request once its refusal is under way: a request is answered once. */
+    private static final String ANSWERED_ATTRIBUTE = Refusals.class.getName() + ".answered";
     /** Bodies of refused requests up to this size are read and dropped so the answer arrives cleanly. */
     static final long MAX_DISCARDED_BODY = 1024 * 1024;
 
@@ -30,47 +43,46 @@ final class Refusals {
      * a client that stops sending is ended by the idle timeout.
      */
     static void send(Request request, Response response, Callback callback, Refuse refuse, boolean drain) {
-        log(request, refuse);
-        record(Exchange.of(request), refuse);
-        boolean waitsForContinue = request.getHeaders().contains(HttpHeader.EXPECT, "100-continue");
-        long length = request.getLength();
-        boolean chunked = request.getHeaders().contains(HttpHeader.TRANSFER_ENCODING);
-        if (!drain || waitsForContinue || length > MAX_DISCARDED_BODY || (length <= 0 && !chunked)) {
+        DecisionRecord.refused(request, refuse);
+        if (!drains(drain, request.getHeaders(), request.getLength())) {
             write(response, callback, refuse);
             return;
         }
         new Drain(request, () -> write(response, callback, refuse)).run();
     }
 
-    private static void log(Request request, Refuse refuse) {
-        String client = Observer.clientOf(request);
-        String method = request.getMethod();
-        String path = printable(refuse.path());
-        String profile = refuse.profile() == null || refuse.profile().equals("default") ? "" : " (profile " + refuse.profile() + ")";
-        switch (refuse.cause()) {
-            case AMBIGUOUS -> Log.warning("rejected request: " + refuse.reason().substring("path: ".length()) + ": " + method + " "
-                    + path + " from " + client);
-            case RULES -> Log.warning("denied request: " + method + " " + path + " from " + client + profile);
-            case POLICY, DAEMON -> Log.warning("denied request by container policy: " + method + " " + path + " from " + client
-                    + profile + ": " + printable(refuse.message()));
-            case BUSY -> Log.warning("refused request, too many bodies held back at once: " + method + " " + path + " from " + client);
+    /**
+     * The same for the servlet API, with the same drain, without blocking a thread: the body is read
+     * and the answer written with the servlet's asynchronous listeners, then the exchange completes.
+     * Safe to call from any thread (the listeners run on the server's workers); a second refusal of
+     * the same request is ignored.
+     */
+    static void send(HttpServletRequest request, HttpServletResponse response, Refuse refuse, boolean drain) {
+        if (request.getAttribute(ANSWERED_ATTRIBUTE) != null) {
+            return;
+        }
+        request.setAttribute(ANSWERED_ATTRIBUTE, refuse);
+        ServletContextRequest core = ServletContextRequest.getServletContextRequest(request);
+        DecisionRecord.refused(core, refuse);
+        AsyncContext async = request.isAsyncStarted() ? request.getAsyncContext() : request.startAsync();
+        async.setTimeout(0);
+        ServletAnswer answer = new ServletAnswer(async, response, refuse);
+        if (!drains(drain, core.getHeaders(), core.getLength())) {
+            answer.start();
+            return;
+        }
+        try {
+            request.getInputStream().setReadListener(new ServletDrain(request.getInputStream(), answer));
+        } catch (IOException | IllegalStateException e) {
+            answer.start();
         }
     }
 
-    private static void record(Exchange exchange, Refuse refuse) {
-        if (exchange == null) {
-            return;
-        }
-        switch (refuse.cause()) {
-            case AMBIGUOUS -> exchange.decided(Exchange.Decision.REJECT, refuse.reason(), "-", null);
-            case RULES -> exchange.decided(Exchange.Decision.DENY, refuse.reason(), "-", refuse.path());
-            case POLICY -> exchange.policyRefused(refuse.status(), refuse.message());
-            case DAEMON -> {
-                exchange.backendFailed();
-                exchange.policyRefused(refuse.status(), refuse.message());
-            }
-            case BUSY -> exchange.decided(Exchange.Decision.REJECT, refuse.reason(), "-", refuse.path());
-        }
+    /** Whether to read the body before answering: asked to, a small body, and no 100-continue awaited. */
+    private static boolean drains(boolean drain, HttpFields headers, long length) {
+        boolean waitsForContinue = headers.contains(HttpHeader.EXPECT, "100-continue");
+        boolean chunked = headers.contains(HttpHeader.TRANSFER_ENCODING);
+        return drain && !waitsForContinue && length <= MAX_DISCARDED_BODY && (length > 0 || chunked);
     }
 
     private static void write(Response response, Callback callback, Refuse refuse) {
@@ -107,6 +119,95 @@ final class Refusals {
                     return;
                 }
             }
+        }
+    }
+
+    /** Writes a refusal with the servlet's write listener (never a blocking write), then completes the exchange. */
+    private static final class ServletAnswer implements WriteListener {
+        private final AsyncContext async;
+        private final HttpServletResponse response;
+        private final Refuse refuse;
+        private final AtomicBoolean started = new AtomicBoolean();
+        private boolean written;
+
+        ServletAnswer(AsyncContext async, HttpServletResponse response, Refuse refuse) {
+            this.async = async;
+            this.response = response;
+            this.refuse = refuse;
+        }
+
+        void start() {
+            if (!started.compareAndSet(false, true)) {
+                return;
+            }
+            try {
+                response.setStatus(refuse.status());
+                response.setContentType(JsonError.CONTENT_TYPE);
+                if (refuse.cause() == Refuse.Cause.BUSY) {
+                    response.setHeader(HttpHeader.RETRY_AFTER.asString(), "1");
+                }
+                response.getOutputStream().setWriteListener(this);
+            } catch (IOException | IllegalStateException e) {
+                async.complete();
+            }
+        }
+
+        @Override
+        public void onWritePossible() throws IOException {
+            ServletOutputStream output = response.getOutputStream();
+            if (!written) {
+                written = true;
+                byte[] body = JsonError.body(refuse.message());
+                response.setContentLength(body.length);
+                output.write(body);
+            }
+            if (output.isReady()) {
+                async.complete();
+            }
+        }
+
+        @Override
+        public void onError(Throwable failure) {
+            async.complete();
+        }
+    }
+
+    /** {@link Drain} for the servlet API: reads and drops the body, then answers. */
+    private static final class ServletDrain implements ReadListener {
+        /** Dropped bytes land here. Never read, so every drain may share it: a drain holds no memory. */
+        private static final byte[] SINK = new byte[4096];
+        private final ServletInputStream input;
+        private final ServletAnswer answer;
+        private long read;
+
+        ServletDrain(ServletInputStream input, ServletAnswer answer) {
+            this.input = input;
+            this.answer = answer;
+        }
+
+        @Override
+        public void onDataAvailable() throws IOException {
+            while (input.isReady()) {
+                int n = input.read(SINK);
+                if (n < 0) {
+                    return; // onAllDataRead follows
+                }
+                read += n;
+                if (read > MAX_DISCARDED_BODY) {
+                    answer.start();
+                    return;
+                }
+            }
+        }
+
+        @Override
+        public void onAllDataRead() {
+            answer.start();
+        }
+
+        @Override
+        public void onError(Throwable failure) {
+            answer.start();
         }
     }
 

@@ -18,7 +18,8 @@ import org.cetusguard.gate.RequestGate;
 import org.cetusguard.profile.ClientProfiles;
 import org.cetusguard.proxy.Backend;
 import org.cetusguard.proxy.FilteringProxyServlet;
-import org.cetusguard.proxy.GateHandler;
+import org.cetusguard.proxy.HijackHandler;
+import org.cetusguard.proxy.MemoryBudget;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.server.AbstractNetworkConnector;
@@ -45,9 +46,10 @@ import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
 
 /**
  * Assembles the proxy: one connector per frontend address, the handler chain
- * (graceful stop → observer → transfer-coding check → streaming idle timeout → gate → proxy
- * servlet), the shared backend client, and, when asked for, a separate metrics listener that never
- * serves the proxy.
+ * (graceful stop → observer → transfer-coding check → streaming idle timeout → hijack handler, which
+ * takes attach / exec start upgrades only → proxy servlet, which decides and relays every other
+ * request through the gate), the shared backend client, and, when asked for, a separate metrics
+ * listener that never serves the proxy.
  */
 public final class CetusGuardServer {
     /** How long a stop waits for requests in flight, as the Go original. */
@@ -130,13 +132,15 @@ public final class CetusGuardServer {
         metrics = prometheus == null ? Metrics.NONE : prometheus;
         AuditLog audit = options.auditLog().isEmpty() ? null : new AuditLog(options.auditLog(), System.out);
         ServletContextHandler context = new ServletContextHandler("/", ServletContextHandler.NO_SESSIONS);
-        ServletHolder proxy = new ServletHolder("cetusguard", new FilteringProxyServlet(backend));
+        // One budget for what both adapters hold for clients (bodies, image answers, read buffers).
+        MemoryBudget budget = MemoryBudget.forHeap();
+        ServletHolder proxy = new ServletHolder("cetusguard", new FilteringProxyServlet(gate, backend, budget));
         proxy.setInitParameter("preserveHost", "true");
         proxy.setAsyncSupported(true);
         context.addServlet(proxy, "/*");
         context.setErrorHandler(new JsonErrorHandler());
         Handler proxyChain = new Observer(audit, metrics, new TransferCodingCheck(
-                new StreamingIdleTimeout(new GateHandler(gate, backend, metrics, context))));
+                new StreamingIdleTimeout(new HijackHandler(gate, backend, metrics, budget, context))));
 
         SslContextFactory.Server frontendTls = frontendTls(options);
         for (String addr : options.frontendAddrs()) {

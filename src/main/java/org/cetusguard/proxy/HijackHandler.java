@@ -1,12 +1,12 @@
 package org.cetusguard.proxy;
 
-import java.nio.ByteBuffer;
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
 
 import org.cetusguard.audit.Exchange;
 import org.cetusguard.gate.Decision;
 import org.cetusguard.gate.Forward;
+import org.cetusguard.gate.GateRequest;
 import org.cetusguard.gate.Refuse;
 import org.cetusguard.gate.RequestGate;
 import org.cetusguard.log.Log;
@@ -16,27 +16,32 @@ import org.eclipse.jetty.client.BytesRequestContent;
 import org.eclipse.jetty.client.HttpUpgrader;
 import org.eclipse.jetty.client.Result;
 import org.eclipse.jetty.http.HttpField;
+import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpStream;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 
 /**
- * The requests whose whole body must be in hand before anything goes to the daemon: bodies the
- * container policy judges, and attach / exec start, which take over the connection
- * ({@code Connection: Upgrade}, {@code Upgrade: tcp}) once the daemon answers 101. One exchange:
- * read the (small) body into memory reserved from the budget, let the gate decide on those bytes,
- * send exactly the bytes it returns with their Content-Length, then relay the daemon's answer, or
- * the 101 and a {@link Tunnel} that copies raw bytes both ways.
+ * Attach and exec start, the Docker API's hijacked streams ({@code Connection: Upgrade},
+ * {@code Upgrade: tcp}, answered 101, then raw bytes both ways): the one kind of request the proxy
+ * servlet cannot relay, so this core handler in front of it takes them, and only them. A request
+ * that asks for a tcp upgrade is put to the gate here: a refusal is answered here; a request the
+ * gate does not upgrade (its canonical path is no attach or exec start) goes on to the servlet,
+ * untouched, which decides it as any other and forwards it without its upgrade headers. An upgrade
+ * is one exchange: read the (small) body into memory leased from the budget, let the gate decide
+ * on those bytes, send exactly the bytes it returns with their Content-Length, then relay the
+ * daemon's answer, or the 101 and a {@link Tunnel} that copies raw bytes both ways.
  *
  * <p>No thread waits: the body is read on demand, the image lookups and the daemon's answer arrive
  * as events. No pooled buffer waits with a slow client: each chunk is copied out and released.
  */
-final class BufferedForwarder {
+public final class HijackHandler extends Handler.Wrapper {
     /** Attach and exec-start bodies are a few bytes of JSON; anything larger is not such a request. */
     static final int MAX_UPGRADE_BODY = 64 * 1024;
     private static final Set<String> HOP_BY_HOP = Set.of("connection", "keep-alive", "proxy-authenticate",
@@ -47,19 +52,60 @@ final class BufferedForwarder {
     private final Metrics metrics;
     private final MemoryBudget budget;
 
-    BufferedForwarder(RequestGate gate, Backend backend, Metrics metrics, MemoryBudget budget) {
+    /** @param servlet the proxy servlet's context, which takes every request but the upgrades */
+    public HijackHandler(RequestGate gate, Backend backend, Metrics metrics, MemoryBudget budget, Handler servlet) {
+        super(servlet);
         this.gate = gate;
         this.backend = backend;
         this.metrics = metrics;
         this.budget = budget;
     }
 
-    /** Takes over the request; {@code callback} completes when the exchange (or session) ends. */
-    void handle(Request request, Response response, Callback callback, Forward forward) {
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) throws Exception {
+        if (request.getTunnelSupport() == null || !asksForTcpUpgrade(request.getHeaders())) {
+            return toServlet(request, response, callback);
+        }
+        Decision decision = decide(request, true);
+        if (decision instanceof Refuse refuse) {
+            Refusals.send(request, response, callback, refuse, true);
+            return true;
+        }
+        Forward forward = (Forward) decision;
+        if (!forward.upgrade()) {
+            return toServlet(request, response, callback);
+        }
+        DecisionRecord.allowed(request, forward);
         MemoryBudget.Lease lease = budget.lease();
-        Callback done = Callback.from(callback, lease::close);
         int max = forward.checkBody() ? ContainerPolicy.MAX_BODY_BYTES : MAX_UPGRADE_BODY;
-        new HeldRequest(request, response, done, forward, lease, new BodyBuffer(lease, max, request.getLength())).read();
+        new HeldRequest(request, response, Callback.from(callback, lease::close), forward, lease,
+                new BodyBuffer(lease, max, request.getLength())).read();
+        return true;
+    }
+
+    private Decision decide(Request request, boolean upgrade) {
+        return gate.decide(new GateRequest(request.getMethod(), request.getHttpURI().getPath(), request.getHttpURI().getQuery(),
+                gate.needsIdentity() ? ClientIdentities.of(request) : null, upgrade));
+    }
+
+    /**
+     * The servlet's context takes every target that has a path. One without (OPTIONS *) never reaches
+     * the servlet, so the gate's refusal of it is answered here: no request goes unjudged, none is sent.
+     */
+    private boolean toServlet(Request request, Response response, Callback callback) throws Exception {
+        if (super.handle(request, response, callback)) {
+            return true;
+        }
+        Refuse refuse = decide(request, false) instanceof Refuse refused ? refused
+                : new Refuse(400, "bad request: no path to forward", Refuse.Cause.AMBIGUOUS, request.getHttpURI().getPath(), null);
+        Refusals.send(request, response, callback, refuse, true);
+        return true;
+    }
+
+    static boolean asksForTcpUpgrade(HttpFields headers) {
+        HttpField upgrade = headers.getField(HttpHeader.UPGRADE);
+        HttpField connection = headers.getField(HttpHeader.CONNECTION);
+        return upgrade != null && connection != null && upgrade.contains("tcp") && connection.contains("upgrade");
     }
 
     /** One request, from its first body byte to the end of the daemon's answer. */
@@ -98,9 +144,7 @@ final class BufferedForwarder {
                 boolean last = chunk.isLast();
                 chunk.release();
                 if (appended == BodyBuffer.Result.TOO_LARGE) {
-                    refuse(new Refuse(413, "request body larger than " + (forward.checkBody() ? ContainerPolicy.MAX_BODY_BYTES
-                            : MAX_UPGRADE_BODY) + " bytes: too large to check", Refuse.Cause.POLICY, forward.path(),
-                            forward.profile().name()));
+                    refuse(HeldBody.tooLarge(forward, forward.checkBody() ? ContainerPolicy.MAX_BODY_BYTES : MAX_UPGRADE_BODY));
                     return;
                 }
                 if (appended == BodyBuffer.Result.NO_MEMORY) {
@@ -121,12 +165,7 @@ final class BufferedForwarder {
         }
 
         private void judge() {
-            byte[] bytes = body.bytes();
-            if (bytes == null || !lease.grow(gate.bodyWorkingMemory(forward, bytes.length))) {
-                refuse(Refuse.busy(forward.path()));
-                return;
-            }
-            gate.decideBody(forward, bytes, new DaemonImages(backend, lease)).whenComplete((decision, failure) -> {
+            HeldBody.decide(gate, forward, body.bytes(), backend, lease).whenComplete((decision, failure) -> {
                 try {
                     decided(decision);
                 } catch (Throwable x) {
@@ -164,17 +203,13 @@ final class BufferedForwarder {
                         headers.add(field);
                     }
                 }
-                if (decided.upgrade()) {
-                    headers.put(HttpHeader.CONNECTION, "Upgrade");
-                    headers.put(HttpHeader.UPGRADE, "tcp");
-                }
+                headers.put(HttpHeader.CONNECTION, "Upgrade");
+                headers.put(HttpHeader.UPGRADE, "tcp");
             });
             if (decided.body().length > 0) {
-                toDaemon.body(new BytesRequestContent(request.getHeaders().get(HttpHeader.CONTENT_TYPE), decided.body()));
+                toDaemon.body(new BytesRequestContent((String) null, decided.body()));
             }
-            if (decided.upgrade()) {
-                toDaemon.attribute(HttpUpgrader.Factory.class.getName(), (HttpUpgrader.Factory) version -> new Upgrader());
-            }
+            toDaemon.attribute(HttpUpgrader.Factory.class.getName(), (HttpUpgrader.Factory) version -> new Upgrader());
             toDaemon.send(new Relay(response, callback, backend, Exchange.of(request)));
         }
 
@@ -221,8 +256,8 @@ final class BufferedForwarder {
     }
 
     /**
-     * The daemon's answer when it does not upgrade (every policy-checked request; an attach the
-     * daemon refuses, or an old daemon answering 200 with the raw stream), relayed as it streams.
+     * The daemon's answer when it does not upgrade (an attach the daemon refuses, or an old daemon
+     * answering 200 with the raw stream), relayed as it streams.
      */
     private static final class Relay implements org.eclipse.jetty.client.Response.Listener {
         private final Response response;
