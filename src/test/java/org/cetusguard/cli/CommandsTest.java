@@ -46,7 +46,7 @@ class CommandsTest {
         return run(Map.of(), "", args);
     }
 
-    static final List<String> TOOLS = List.of("check", "lint", "suggest-rules", "healthcheck");
+    static final List<String> TOOLS = List.of("check", "lint", "suggest-rules", "healthcheck", "training-run");
 
     @Test
     void theUsageListsEveryCommand() {
@@ -61,6 +61,17 @@ class CommandsTest {
         assertTrue(Commands.isCommand(new String[] {"help"}));
     }
 
+    /**
+     * The build records its class list from this run (pom.xml, bin/cetusguard): every exchange must get
+     * the answer a real proxy gives, or the list would miss the classes of that path.
+     */
+    @Test
+    void theTrainingRunGetsTheAnswersOfARealProxy() {
+        Run training = run("training-run");
+        assertEquals(0, training.exit(), training.out() + training.err());
+        assertTrue(training.out().contains("6 of 6 answers as expected"), training.out());
+    }
+
     @Test
     void helpWithoutACommandIsTheUsageAndWithOneIsItsHelp() {
         Run help = run("help");
@@ -73,7 +84,7 @@ class CommandsTest {
         }
         Run unknown = run("help", "nope");
         assertEquals(2, unknown.exit());
-        assertTrue(unknown.err().contains("no such command \"nope\": expected one of check, lint, suggest-rules, healthcheck, help"),
+        assertTrue(unknown.err().contains("no such command \"nope\": expected one of check, lint, suggest-rules, healthcheck, training-run, help"),
                 unknown.err());
     }
 
