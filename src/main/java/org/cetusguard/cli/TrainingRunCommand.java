@@ -58,11 +58,11 @@ final class TrainingRunCommand {
     }
 
     static int run(String[] args, Map<String, String> env, PrintStream out) throws ConfigException, RuleException {
+        if (java.util.Arrays.stream(args).anyMatch(arg -> arg.matches("--?h(elp)?"))) {
+            return Commands.printHelp("training-run", out);
+        }
         if (args.length > 0) {
-            if (args.length == 1 && args[0].matches("--?h(elp)?")) {
-                return Commands.printHelp("training-run", out);
-            }
-            throw new ConfigException("training-run takes no arguments");
+            throw new ConfigException("training-run takes no options: it configures the proxy it runs itself");
         }
         Path dir;
         try {
