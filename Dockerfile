@@ -16,26 +16,18 @@
 
 ARG BASE_IMAGE=docker.io/library/debian:bookworm-slim
 
-# JVM flags for a 64 MiB container: those of bin/cetusguard (Serial GC, C1 only, small stacks and
-# code cache), with these differences, measured on the real daemon (examples/run-image.sh):
-# - -Xmx24m instead of 32m: the proxy's private memory grows with the heap under bursts of
-#   parallel clients. Measured at 64 MiB with a health probe every second and 8 bursts of 48
-#   parallel docker commands: OOM-killed by the kernel with 32m (at the 3rd burst), unharmed with
-#   24m (cgroup peak 63 MiB, page cache included). 100 parallel clients keep ~13 MiB of heap
-#   live, which 16m cannot hold; heavier use wants a larger memory limit and -Xmx;
-# - -XX:-UsePerfData: no hsperfdata file (the root file system is read-only);
-# - -XX:ArchiveRelocationMode=0 (JDK 17's original default): map the class-data archives where
-#   they were made. At a random address (the default of current JDK 17 updates) the JVM patches
-#   every pointer in them, which turns ~20 MiB of clean, shared, file-backed pages into private
-#   memory; mapped in place, the proxy needs ~10 MiB less and the health check's JVM shares the
-#   JDK's archive with it. The price: class metadata at a predictable address (address-space
-#   randomisation does not cover it).
+# JVM flags: the "small" tuning of conf/jvm.options (the one bin/cetusguard picks under a 96 MiB
+# memory limit), measured for a 64 MiB container: C1 only, a 16 MiB heap, Serial GC, small stacks and
+# code cache; -XX:-UsePerfData (no hsperfdata file: the root file system is read-only); and
+# -XX:ArchiveRelocationMode=0, which maps the class-data archives where they were made instead of
+# patching every pointer in them (~20 MiB of clean, shared, file-backed pages would turn private).
+# --build-arg JVM_TUNING=fast builds the C2 tuning instead (give it 128 MiB or more; 32 MiB heap).
 # They are built into the image's Java runtime (jlink --add-options): every JVM of the image starts
 # with them, before its command line, and nothing prints them (JDK_JAVA_OPTIONS would make the
 # launcher print "NOTE: Picked up JDK_JAVA_OPTIONS: ..." into `docker logs` and every health-check
 # log entry). JDK_JAVA_OPTIONS, unset in the image, still overrides them (e.g. a larger -Xmx with a
 # larger memory limit). The class-data archive below is made with them.
-ARG JVM_OPTIONS="-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xss256k -Xms8m -Xmx24m -XX:MaxMetaspaceSize=48m -XX:ReservedCodeCacheSize=16m -XX:MaxDirectMemorySize=16m -XX:+ExitOnOutOfMemoryError -XX:-UsePerfData -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0"
+ARG JVM_TUNING=small
 
 # ---------------------------------------------------------------------------------------------
 FROM ${BASE_IMAGE} AS build
@@ -52,7 +44,7 @@ RUN mkdir -p /usr/share/man/man1 \
 
 # (Declared after the JDK layer, so that a new version or new flags do not reinstall the JDK.)
 ARG VERSION
-ARG JVM_OPTIONS
+ARG JVM_TUNING
 
 COPY target/cetusguard-*.tar.gz* /dist/
 
@@ -78,12 +70,15 @@ RUN set -eu; \
 # archive for heaps without compressed oops, > 32 GiB, is dropped). Debian's JDK carries no native
 # debug symbols, so --strip-debug (which needs objcopy) would gain nothing.
 RUN set -eu; \
+    case "${JVM_TUNING}" in small) heap="" ;; fast) heap=-Xmx32m ;; *) echo "JVM_TUNING: small or fast" >&2; exit 1 ;; esac; \
+    flags="$(sed -n -e 's/^all: //p' -e "s/^${JVM_TUNING}: //p" /opt/cetusguard/conf/jvm.options | tr '\n' ' ')${heap}"; \
+    echo "JVM flags (${JVM_TUNING}): ${flags}"; \
     modules="$(jdeps --print-module-deps --ignore-missing-deps --multi-release 17 /opt/cetusguard/lib/*.jar \
       | tr ',' '\n' | grep -vx -e java.desktop -e java.sql -e java.security.jgss | paste -sd, -),jdk.crypto.ec"; \
     case "${modules}" in java.base,*) echo "modules: ${modules}" ;; *) echo "jdeps failed" >&2; exit 1 ;; esac; \
     jlink --add-modules "${modules}" \
           --compress=2 --no-header-files --no-man-pages --strip-java-debug-attributes \
-          --add-options="${JVM_OPTIONS}" \
+          --add-options="${flags}" \
           --generate-cds-archive \
           --output /opt/java; \
     rm /opt/java/lib/server/classes_nocoops.jsa; \
@@ -91,24 +86,18 @@ RUN set -eu; \
     for f in *; do if [ -L "$f" ]; then cp --remove-destination -L "$(readlink -f "$f")" "$f"; fi; done; \
     /opt/java/bin/java --list-modules
 
-# A class-data archive of the application's classes (AppCDS), made by a training run: start the
-# proxy on a Unix socket (no daemon behind it), send it a few requests, stop it. The JVM then
-# maps those classes from the file instead of parsing the jars: faster start-up and about 5 MiB
-# less private memory. It needs the exact class path it was made with, in this order, hence the
-# argument file the entry point reads (the JVM ignores the archive, with a warning, if it does
-# not match: nothing breaks).
+# The class-data archive: the classes the proxy loads up to its first answers (lib/cetusguard.classlist,
+# recorded by the build's `cetusguard training-run`), parsed and laid out once here, by this runtime,
+# for these paths, then mapped from the file at each start (as bin/cetusguard does on first start):
+# a start in a quarter of a second and ~6 MiB less private memory. It needs the exact class path it
+# was made with, in this order, hence the argument file the entry point reads (a JVM that cannot use
+# the archive runs without it).
 RUN set -eu; \
     cp="/opt/cetusguard/lib/cetusguard.jar$(ls /opt/cetusguard/lib/*.jar | grep -v '/cetusguard.jar$' | LC_ALL=C sort | sed 's/^/:/' | tr -d '\n')"; \
     printf -- '-cp %s\n-XX:SharedArchiveFile=/opt/cetusguard/cetusguard.jsa\n' "$cp" >/opt/cetusguard/java.args; \
-    /opt/java/bin/java -XX:ArchiveClassesAtExit=/opt/cetusguard/cetusguard.jsa -cp "$cp" \
-      org.cetusguard.Main -log-level 3 -frontend-addr unix:///tmp/training.sock -backend-addr unix:///tmp/no-daemon.sock \
-      -rules 'GET,HEAD,POST %API_PREFIX_CONTAINERS%(/.*)?' & \
-    pid=$!; \
-    i=0; while [ ! -S /tmp/training.sock ] && [ "$i" -lt 300 ]; do sleep 0.1; i=$((i + 1)); done; \
-    for i in 1 2 3; do \
-      /opt/java/bin/java -cp /opt/cetusguard/lib/cetusguard.jar org.cetusguard.Main healthcheck -frontend-addr unix:///tmp/training.sock || true; \
-    done; \
-    kill -TERM "$pid"; wait "$pid" || true; \
+    /opt/java/bin/java -Xshare:dump -XX:SharedClassListFile=/opt/cetusguard/lib/cetusguard.classlist \
+      -XX:SharedArchiveFile=/opt/cetusguard/cetusguard.jsa -cp "$cp" >/tmp/cds-dump.log 2>&1 \
+      || { tail -n 20 /tmp/cds-dump.log >&2; exit 1; }; \
     test -s /opt/cetusguard/cetusguard.jsa; \
     chmod 0444 /opt/cetusguard/cetusguard.jsa; \
     /opt/java/bin/java -Xshare:on @/opt/cetusguard/java.args -Xlog:cds=warning -version
@@ -153,7 +142,7 @@ COPY --from=build /rootfs/ /
 # fails otherwise). Exec form: there is no shell.
 RUN ["/opt/java/bin/java", "-Xshare:on", "@/opt/cetusguard/java.args", "-version"]
 
-# The JVM flags are in the runtime (see JVM_OPTIONS above); JDK_JAVA_OPTIONS overrides them, e.g.
+# The JVM flags are in the runtime (see JVM_TUNING above); JDK_JAVA_OPTIONS overrides them, e.g.
 # JDK_JAVA_OPTIONS=-Xmx64m with a larger memory limit (the launcher then prints that it picked it up).
 ENV PATH=/opt/java/bin \
     LANG=C.UTF-8 \

@@ -165,6 +165,33 @@ for p in "${pids[@]}"; do wait "$p" || failed=$((failed + 1)); done
 [ "$failed" -eq 0 ] || fail "$failed of ${#pids[@]} parallel docker commands failed: $(cat "$DOCKER_CFG/errors")"
 log "ok: 40 ps + 8 run -i in parallel in $((SECONDS - tl))s"
 
+# Issue 11's "twice the moderate load", at 64 MiB: 16 connections on the container list and 16 on an
+# inspect (wrk), 8 /events and 8 `logs -f` followers (curl), for DOUBLE_LOAD_S seconds. Every request
+# must succeed and every follower stay connected to the end (curl's exit 28: its own time limit).
+if command -v wrk >/dev/null 2>&1; then
+  dl=${DOUBLE_LOAD_S:-20}
+  fpids=()
+  for i in $(seq 1 8); do
+    curl -sN -o /dev/null --max-time "$dl" "http://127.0.0.1:$PORT/v1.41/events" & fpids+=($!)
+    curl -sN -o /dev/null --max-time "$dl" "http://127.0.0.1:$PORT/v1.41/containers/$c/logs?follow=1&stdout=1&stderr=1" & fpids+=($!)
+  done
+  wrk -t1 -c16 -d"${dl}s" "http://127.0.0.1:$PORT/v1.41/containers/json?all=1" >"$DOCKER_CFG/wrk-list" &
+  wl=$!
+  wrk -t1 -c16 -d"${dl}s" "http://127.0.0.1:$PORT/v1.41/containers/$c/json" >"$DOCKER_CFG/wrk-inspect"
+  wait "$wl"
+  broken=0
+  for p in "${fpids[@]}"; do rc=0; wait "$p" || rc=$?; [ "$rc" -eq 28 ] || broken=$((broken + 1)); done
+  for w in list inspect; do
+    out="$(cat "$DOCKER_CFG/wrk-$w")"
+    if grep -q -e "Socket errors" -e "Non-2xx" <<<"$out"; then fail "double load, $w: $(grep -e 'Socket errors' -e 'Non-2xx' <<<"$out")"; fi
+    log "ok: double load, $w: $(awk '/Requests\/sec/ { print $2 }' <<<"$out") req/s at 16 connections, no error"
+  done
+  [ "$broken" -eq 0 ] || fail "double load: $broken of ${#fpids[@]} followers did not stay connected"
+  log "ok: double load: ${#fpids[@]} followers connected for ${dl}s"
+else
+  log "wrk is not installed: the double load is skipped (CI installs it)"
+fi
+
 # Healthy, never OOM-killed, still running; how much memory it used (cgroup v1 or v2).
 wait_healthy "$NAME" health
 # No JVM of the image prints "NOTE: Picked up JDK_JAVA_OPTIONS" (its flags are in its runtime), neither
