@@ -50,6 +50,7 @@ final class DecisionRecord {
                 exchange.policyRefused(refuse.status(), refuse.message());
             }
             case BUSY -> exchange.decided(Exchange.Decision.REJECT, refuse.reason(), "-", refuse.path());
+            case SCOPE -> exchange.decided(Exchange.Decision.DENY, refuse.reason(), "-", refuse.path());
         }
     }
 
@@ -65,6 +66,8 @@ final class DecisionRecord {
             case POLICY, DAEMON -> Log.warning("denied request by container policy: " + method + " " + path + " from " + client
                     + profile + ": " + Refusals.printable(refuse.message()));
             case BUSY -> Log.warning("refused request, too many bodies held back at once: " + method + " " + path + " from " + client);
+            case SCOPE -> Log.warning("denied request by scope: " + method + " " + path + " from " + client + profile + ": "
+                    + Refusals.printable(refuse.message()));
         }
     }
 }

@@ -17,6 +17,7 @@ import org.cetusguard.metrics.PrometheusMetrics;
 import org.cetusguard.gate.RequestGate;
 import org.cetusguard.profile.ClientProfiles;
 import org.cetusguard.proxy.Backend;
+import org.cetusguard.proxy.ContainerDirectory;
 import org.cetusguard.proxy.FilteringProxyServlet;
 import org.cetusguard.proxy.HijackHandler;
 import org.cetusguard.proxy.MemoryBudget;
@@ -134,13 +135,16 @@ public final class CetusGuardServer {
         ServletContextHandler context = new ServletContextHandler("/", ServletContextHandler.NO_SESSIONS);
         // One budget for what both adapters hold for clients (bodies, image answers, read buffers).
         MemoryBudget budget = MemoryBudget.forHeap();
-        ServletHolder proxy = new ServletHolder("cetusguard", new FilteringProxyServlet(gate, backend, budget));
+        // What scoped clients' requests are resolved with (only-label): idle until a scoped client comes.
+        ContainerDirectory containers = new ContainerDirectory(backend, budget);
+        server.addBean(containers);
+        ServletHolder proxy = new ServletHolder("cetusguard", new FilteringProxyServlet(gate, backend, budget, containers));
         proxy.setInitParameter("preserveHost", "true");
         proxy.setAsyncSupported(true);
         context.addServlet(proxy, "/*");
         context.setErrorHandler(new JsonErrorHandler());
         Handler proxyChain = new Observer(audit, metrics, new TransferCodingCheck(
-                new StreamingIdleTimeout(new HijackHandler(gate, backend, metrics, budget, context))));
+                new StreamingIdleTimeout(new HijackHandler(gate, backend, metrics, budget, containers, context))));
 
         SslContextFactory.Server frontendTls = frontendTls(options);
         for (String addr : options.frontendAddrs()) {
