@@ -164,8 +164,12 @@ public final class Secrets {
             if (start < text.length() && (text.charAt(start) == '"' || text.charAt(start) == '\'')) {
                 char quote = text.charAt(start);
                 int close = text.indexOf(quote, start + 1);
-                int stop = close < 0 ? text.length() : wordEnd(close);
-                out.append(MARKER);
+                if (close < 0) {
+                    out.append(MARKER);
+                    return text.length();
+                }
+                int stop = wordEnd(close);
+                out.append(MARKER).append(text, close + 1, stop);
                 return stop;
             }
             int keep = end;

@@ -280,7 +280,7 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
         Forward sent = sentOf(clientRequest);
         MemoryBudget.Lease lease = lease(ServletContextRequest.getServletContextRequest(clientRequest));
         if (heldAnswer(clientRequest, serverResponse)) {
-            return new HeldAnswer(sent.answer(), sent, lease, clientRequest, proxyResponse, serverResponse);
+            return HeldAnswer.of(sent, lease, clientRequest, proxyResponse, serverResponse);
         }
         if (sent.events() && serverResponse.getStatus() == HttpStatus.OK_200) {
             org.cetusguard.policy.LabelScope scope = sent.policy().scope();

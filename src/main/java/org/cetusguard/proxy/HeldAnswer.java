@@ -25,24 +25,42 @@ import org.eclipse.jetty.http.HttpHeader;
  * dropped. Runs on the backend client's selector: CPU and leased memory only.
  */
 final class HeldAnswer implements AsyncMiddleManServlet.ContentTransformer {
+    /** Turns a refusal into the bytes to emit in place of the answer (and sets the response up for them). */
+    interface Refuser {
+        byte[] refuse(Refuse refuse);
+    }
+
     private final AnswerRewrite rewrite;
     private final Forward forward;
     private final MemoryBudget.Lease lease;
-    private final HttpServletRequest clientRequest;
-    private final HttpServletResponse proxyResponse;
-    private final Response serverResponse;
+    private final String encoding;
+    private final Refuser refuser;
     private final BodyBuffer answer;
     private boolean done;
 
-    HeldAnswer(AnswerRewrite rewrite, Forward forward, MemoryBudget.Lease lease, HttpServletRequest clientRequest,
-               HttpServletResponse proxyResponse, Response serverResponse) {
+    /**
+     * @param expected the daemon's Content-Length, or -1
+     * @param encoding the daemon's Content-Encoding, or null
+     */
+    HeldAnswer(AnswerRewrite rewrite, Forward forward, MemoryBudget.Lease lease, long expected, String encoding, Refuser refuser) {
         this.rewrite = rewrite;
         this.forward = forward;
         this.lease = lease;
-        this.clientRequest = clientRequest;
-        this.proxyResponse = proxyResponse;
-        this.serverResponse = serverResponse;
-        this.answer = new BodyBuffer(lease, AnswerRewrite.MAX_ANSWER_BYTES, serverResponse.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH));
+        this.encoding = encoding;
+        this.refuser = refuser;
+        this.answer = new BodyBuffer(lease, AnswerRewrite.MAX_ANSWER_BYTES, expected);
+    }
+
+    /** For the proxy servlet: a refusal is written by {@link Refusals} in place of the daemon's answer, without its headers. */
+    static HeldAnswer of(Forward forward, MemoryBudget.Lease lease, HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
+                         Response serverResponse) {
+        List<String> names = new ArrayList<>();
+        for (HttpField field : serverResponse.getHeaders()) {
+            names.add(field.getName());
+        }
+        return new HeldAnswer(forward.answer(), forward, lease, serverResponse.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH),
+                serverResponse.getHeaders().get(HttpHeader.CONTENT_ENCODING),
+                refuse -> Refusals.inPlace(clientRequest, proxyResponse, names, refuse));
     }
 
     @Override
@@ -51,7 +69,6 @@ final class HeldAnswer implements AsyncMiddleManServlet.ContentTransformer {
             input.position(input.limit());
             return;
         }
-        String encoding = serverResponse.getHeaders().get(HttpHeader.CONTENT_ENCODING);
         if (encoding != null && !encoding.equalsIgnoreCase("identity")) {
             refuse(cannot("it is encoded (" + encoding + ")"), output);
             return;
@@ -100,10 +117,6 @@ final class HeldAnswer implements AsyncMiddleManServlet.ContentTransformer {
     private void refuse(Refuse refuse, List<ByteBuffer> output) {
         done = true;
         answer.release();
-        List<String> names = new ArrayList<>();
-        for (HttpField field : serverResponse.getHeaders()) {
-            names.add(field.getName());
-        }
-        output.add(ByteBuffer.wrap(Refusals.inPlace(clientRequest, proxyResponse, names, refuse)));
+        output.add(ByteBuffer.wrap(refuser.refuse(refuse)));
     }
 }
