@@ -16,8 +16,12 @@ import java.util.List;
 public final class NotFound {
     /** Which request the daemon was asked. */
     public enum Kind {
-        /** {@code GET /containers/NAME/json}: Docker's {@code {"message":"No such container: NAME"}}, 404. */
+        /** {@code GET /containers/NAME/json}: Docker's {@code {"message":"No such container: NAME"}}, 404; most container calls. */
         CONTAINER,
+        /** {@code POST /containers/NAME/kill}: Docker's {@code Cannot kill container: NAME: No such container: NAME}, 404. */
+        KILL,
+        /** {@code POST /containers/NAME/attach}: Docker's plain {@code No such container: NAME}, a raw stream's 404. */
+        ATTACH,
         /** {@code GET /exec/ID/json}: {@code No such exec instance: ID}, 404. */
         EXEC,
         /** A container list filtered {@code before} or {@code since} a container: Docker's 500 {@code no such container NAME}. */
@@ -26,42 +30,51 @@ public final class NotFound {
 
     private final int status;
     private final List<String[]> headers;
-    private final byte[] before;
-    private final byte[] after;
-    private final boolean named;
+    /** The answer's body cut where the name goes: the name between each two parts. */
+    private final List<byte[]> parts;
 
-    private NotFound(int status, List<String[]> headers, byte[] before, byte[] after, boolean named) {
+    private NotFound(int status, List<String[]> headers, List<byte[]> parts) {
         this.status = status;
         this.headers = List.copyOf(headers);
-        this.before = before;
-        this.after = after;
-        this.named = named;
+        this.parts = List.copyOf(parts);
     }
 
     /**
-     * From the daemon's answer to a request naming {@code probe}, an object that does not exist. An
-     * answer that does not hold the name exactly once (a daemon without that endpoint) is replayed
-     * as it is, whatever the name.
+     * From the daemon's answer to a request naming {@code probe}, an object that does not exist (a
+     * random name, so wherever it occurs in the answer is where the daemon wrote the name: Docker's
+     * kill writes it twice). An answer that does not hold the name (a daemon without that endpoint)
+     * is replayed as it is, whatever the name.
      */
     public static NotFound learnt(int status, List<String[]> headers, byte[] body, String probe) {
         byte[] name = probe.getBytes(StandardCharsets.UTF_8);
-        int at = indexOf(body, name, 0);
-        if (at < 0 || indexOf(body, name, at + 1) >= 0) {
-            return new NotFound(status, headers, body, new byte[0], false);
+        List<byte[]> parts = new java.util.ArrayList<>();
+        int from = 0;
+        for (int at = indexOf(body, name, 0); at >= 0; at = indexOf(body, name, from)) {
+            parts.add(Arrays.copyOfRange(body, from, at));
+            from = at + name.length;
         }
-        return new NotFound(status, headers, Arrays.copyOfRange(body, 0, at), Arrays.copyOfRange(body, at + name.length, body.length),
-                true);
+        parts.add(Arrays.copyOfRange(body, from, body.length));
+        return new NotFound(status, headers, parts);
     }
 
     /** Docker Engine's answer, when the daemon could not be asked. */
     public static NotFound fallback(Kind kind) {
-        String text = switch (kind) {
-            case CONTAINER -> "No such container: ";
-            case EXEC -> "No such exec instance: ";
-            case LIST_REFERENCE -> "no such container ";
+        if (kind == Kind.ATTACH) {
+            return new NotFound(404, List.<String[]>of(new String[] {"Content-Type", "application/vnd.docker.raw-stream"}),
+                    List.of(utf8("No such container: "), new byte[0]));
+        }
+        List<byte[]> parts = switch (kind) {
+            case EXEC -> List.of(utf8("{\"message\":\"No such exec instance: "), utf8("\"}\n"));
+            case LIST_REFERENCE -> List.of(utf8("{\"message\":\"no such container "), utf8("\"}\n"));
+            case KILL -> List.of(utf8("{\"message\":\"Cannot kill container: "), utf8(": No such container: "), utf8("\"}\n"));
+            default -> List.of(utf8("{\"message\":\"No such container: "), utf8("\"}\n"));
         };
         return new NotFound(kind == Kind.LIST_REFERENCE ? 500 : 404, List.<String[]>of(new String[] {"Content-Type", "application/json"}),
-                ("{\"message\":\"" + text).getBytes(StandardCharsets.UTF_8), "\"}\n".getBytes(StandardCharsets.UTF_8), true);
+                parts);
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
     }
 
     /** Docker Engine's answer for an ID prefix several containers share (500). */
@@ -73,15 +86,15 @@ public final class NotFound {
 
     /** The daemon's answer for {@code name}. */
     public DaemonAnswer answer(String name) {
-        if (!named) {
-            return new DaemonAnswer(status, headers, before);
-        }
         byte[] middle = goString(name).getBytes(StandardCharsets.UTF_8);
-        byte[] body = new byte[before.length + middle.length + after.length];
-        System.arraycopy(before, 0, body, 0, before.length);
-        System.arraycopy(middle, 0, body, before.length, middle.length);
-        System.arraycopy(after, 0, body, before.length + middle.length, after.length);
-        return new DaemonAnswer(status, headers, body);
+        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+        for (int i = 0; i < parts.size(); i++) {
+            if (i > 0) {
+                body.writeBytes(middle);
+            }
+            body.writeBytes(parts.get(i));
+        }
+        return new DaemonAnswer(status, headers, body.toByteArray());
     }
 
     /** The inside of a JSON string as Go's encoder writes it with HTML escaping off. */

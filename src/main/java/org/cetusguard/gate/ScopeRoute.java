@@ -102,6 +102,20 @@ record ScopeRoute(Kind kind, String prefix, boolean libpod, String name, String 
         return out.toString();
     }
 
+    /**
+     * Which of the daemon's answers for a missing container this call gets: Docker words kill's
+     * differently, and answers attach as a raw stream; every other container call as inspect.
+     */
+    NotFound.Kind notFoundKind(String method) {
+        if (method.equals("POST") && rest.equals("/kill") && !libpod) {
+            return NotFound.Kind.KILL;
+        }
+        if (method.equals("POST") && rest.equals("/attach") && !libpod) {
+            return NotFound.Kind.ATTACH;
+        }
+        return NotFound.Kind.CONTAINER;
+    }
+
     /** The encoded path of the same request on container (or exec) {@code id}. */
     String pathWith(String id) {
         return prefix + (kind == Kind.EXEC ? "/exec/" : "/containers/") + id + rest;

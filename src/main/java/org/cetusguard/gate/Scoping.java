@@ -41,7 +41,7 @@ final class Scoping {
                 if (resolution.outcome() == ContainerView.Outcome.FOUND) {
                     return done(forward.withTarget(route.pathWith(resolution.id()) + query(forward.query())));
                 }
-                return missing(resolution, NotFound.Kind.CONTAINER, route.name());
+                return missing(resolution, route.notFoundKind(forward.method()), route.name());
             });
             case EXEC -> exec();
             case COMMIT -> commit();

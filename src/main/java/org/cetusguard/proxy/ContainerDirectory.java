@@ -563,12 +563,16 @@ public final class ContainerDirectory extends AbstractLifeCycle implements Conta
         }
         String probe = "cetusguard-no-such-object-" + Long.toHexString(RANDOM.nextLong() & Long.MAX_VALUE);
         String prefix = libpod ? LIBPOD_PREFIX : "";
+        // Asked of a container no one has (a random name): the POSTs change nothing.
         String target = switch (kind) {
             case CONTAINER -> prefix + "/containers/" + probe + "/json";
+            case KILL -> prefix + "/containers/" + probe + "/kill";
+            case ATTACH -> prefix + "/containers/" + probe + "/attach?stream=1&stdout=1";
             case EXEC -> prefix + "/exec/" + probe + "/json";
             case LIST_REFERENCE -> prefix + "/containers/json?filters=" + queryEscape("{\"before\":[\"" + probe + "\"]}");
         };
-        CompletableFuture<NotFound> learnt = small(target).thenApply(answer -> NotFound.learnt(answer.status(), answer.headers(),
+        HttpMethod method = kind == NotFound.Kind.KILL || kind == NotFound.Kind.ATTACH ? HttpMethod.POST : HttpMethod.GET;
+        CompletableFuture<NotFound> learnt = small(method, target).thenApply(answer -> NotFound.learnt(answer.status(), answer.headers(),
                 answer.body(), probe));
         notFound.put(key, learnt);
         return learnt;
@@ -583,9 +587,13 @@ public final class ContainerDirectory extends AbstractLifeCycle implements Conta
     private static final Set<String> NOT_REPLAYED = Set.of("date", "content-length", "connection", "transfer-encoding", "keep-alive");
 
     private CompletableFuture<Small> small(String target) {
+        return small(HttpMethod.GET, target);
+    }
+
+    private CompletableFuture<Small> small(HttpMethod method, String target) {
         CompletableFuture<Small> result = new CompletableFuture<>();
         BodyBuffer body = new BodyBuffer(lease, MAX_SMALL_ANSWER, -1);
-        get(target, new Response.Listener() {
+        send(method, target, new Response.Listener() {
             @Override
             public void onContent(Response response, Content.Chunk chunk, Runnable demander) {
                 BodyBuffer.Result appended = body.append(chunk.getByteBuffer());
@@ -623,7 +631,11 @@ public final class ContainerDirectory extends AbstractLifeCycle implements Conta
     }
 
     private void get(String target, Response.Listener listener) {
-        backend.prepare(backend.httpClient().newRequest(backend.uri(target))).method(HttpMethod.GET)
+        send(HttpMethod.GET, target, listener);
+    }
+
+    private void send(HttpMethod method, String target, Response.Listener listener) {
+        backend.prepare(backend.httpClient().newRequest(backend.uri(target))).method(method)
                 .timeout(TIMEOUT_SECONDS, TimeUnit.SECONDS).send(listener);
     }
 

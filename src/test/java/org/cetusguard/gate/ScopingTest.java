@@ -141,12 +141,34 @@ class ScopingTest {
     @ValueSource(strings = {"other", OTHER, "a1b2c3ffff", "nothing-at-all", "a1b2c3d4e5f60000000000000000000000000000000000000000000000000001x"})
     void anythingElseIsAMissingContainerAsTheDaemonSaysIt(String name) throws Exception {
         for (String[] call : new String[][] {{"GET", "/json"}, {"GET", "/logs"}, {"POST", "/stop"}, {"POST", "/exec"},
-                {"DELETE", ""}, {"PUT", "/archive"}, {"POST", "/attach"}}) {
+                {"DELETE", ""}, {"PUT", "/archive"}, {"POST", "/restart"}}) {
             Decision decision = decide(call[0], "/v1.41/containers/" + name + call[1], null);
             Refuse refuse = assertInstanceOf(Refuse.class, decision);
             assertEquals(404, refuse.status(), call[0] + " " + call[1]);
             assertEquals("{\"message\":\"No such container: " + name + "\"}\n", body(decision));
         }
+    }
+
+    @Test
+    void killAndAttachAreMissingInTheirOwnWords() throws Exception {
+        // Docker 20.10 answers a kill of a missing container "Cannot kill container: X: No such container: X",
+        // and an attach as a raw stream, not JSON: answering them as inspect would tell the daemon's from the proxy's.
+        assertEquals("{\"message\":\"Cannot kill container: other: No such container: other\"}\n",
+                body(decide("POST", "/v1.41/containers/other/kill", "signal=KILL")));
+        Refuse attach = assertInstanceOf(Refuse.class, decide("POST", "/v1.41/containers/other/attach", "stream=1"));
+        assertEquals("No such container: other", new String(attach.answer().body(), StandardCharsets.UTF_8));
+        assertEquals("application/vnd.docker.raw-stream", attach.answer().headers().get(0)[1]);
+        assertEquals("{\"message\":\"No such container: other\"}\n", body(decide("POST", "/v1.41/containers/other/stop", null)));
+    }
+
+    @Test
+    void theDaemonsWordsAreLearntWhereverItWritesTheName() {
+        NotFound kill = NotFound.learnt(404, List.of(), "{\"message\":\"Cannot kill container: P1: No such container: P1\"}".getBytes(
+                StandardCharsets.UTF_8), "P1");
+        assertEquals("{\"message\":\"Cannot kill container: x\\\"y: No such container: x\\\"y\"}",
+                new String(kill.answer("x\"y").body(), StandardCharsets.UTF_8));
+        NotFound unnamed = NotFound.learnt(404, List.of(), "page not found".getBytes(StandardCharsets.UTF_8), "P1");
+        assertEquals("page not found", new String(unnamed.answer("x").body(), StandardCharsets.UTF_8));
     }
 
     @Test
