@@ -62,10 +62,24 @@ final class Scoping {
                             return CompletableFuture.completedFuture(sofar);
                         }
                         return missing(resolution, NotFound.Kind.CONTAINER, name)
-                                .thenApply(refuse -> new References(ids, (Refuse) refuse));
+                                .thenApply(refuse -> new References(ids, asCreateAnswers((Refuse) refuse)));
                     }));
         }
         return chain;
+    }
+
+    /**
+     * Docker's create answers a container its body names but the daemon has not got with 400, not
+     * 404, in inspect's words (for a link: "could not get container for X: " before them). The
+     * status matters beyond fidelity: the docker CLI reads a 404 from create as "no such image" and
+     * tries to pull.
+     */
+    private static Refuse asCreateAnswers(Refuse refuse) {
+        DaemonAnswer answer = refuse.answer();
+        if (answer == null || answer.status() != 404) {
+            return refuse;
+        }
+        return Refuse.outOfScope(new DaemonAnswer(400, answer.headers(), answer.body()), refuse.path(), refuse.profile());
     }
 
     /** A name resolved in the cached view, or, when that does not hold it, in a list made now. */
@@ -165,7 +179,9 @@ final class Scoping {
     }
 
     private CompletableFuture<Decision> notFound(NotFound.Kind kind, String name) {
-        return lookup.notFound(kind, route.libpod())
+        // A create body's references come without a route (creation is not resolved, only what it names).
+        boolean libpod = route != null && route.libpod();
+        return lookup.notFound(kind, libpod)
                 .thenApply(template -> Refuse.outOfScope(template.answer(name), forward.path(), forward.profile().name()));
     }
 

@@ -296,6 +296,38 @@ class ScopingTest {
     }
 
     @Test
+    void aCreateNamingAnotherTeamsContainerIsAnsweredAsForAMissingOne() throws Exception {
+        Forward create = assertInstanceOf(Forward.class, gate().decide(GateRequest.of("POST", "/v1.41/containers/create", null)));
+        Lookups lookups = new Lookups(reference -> CompletableFuture.completedFuture(org.cetusguard.policy.ImageFacts.UNKNOWN), lookup);
+        for (String host : new String[] {"\"NetworkMode\":\"container:other\"", "\"PidMode\":\"container:" + OTHER + "\"",
+                "\"VolumesFrom\":[\"other:ro\"]", "\"Links\":[\"other:alias\"]"}) {
+            byte[] body = ("{\"Image\":\"x\",\"HostConfig\":{" + host + "}}").getBytes(StandardCharsets.UTF_8);
+            Refuse refuse = assertInstanceOf(Refuse.class, gate().complete(create, body, lookups).get(), host);
+            assertEquals(400, refuse.status(), host + ": Docker's status for a create naming a missing container");
+            assertTrue(body(refuse).startsWith("{\"message\":\"No such container: "), host);
+        }
+        byte[] own = "{\"Image\":\"x\",\"HostConfig\":{\"NetworkMode\":\"container:web\"}}".getBytes(StandardCharsets.UTF_8);
+        Forward sent = assertInstanceOf(Forward.class, gate().complete(create, own, lookups).get());
+        String forwarded = new String(sent.body(), StandardCharsets.UTF_8);
+        assertTrue(forwarded.contains("\"container:" + WEB + "\""), forwarded);
+        assertTrue(forwarded.contains("\"team\":\"a\""), "the scope's label is forced: " + forwarded);
+    }
+
+    @Test
+    void libpodCreationWhoseBodiesAreNotReadIsRefused() throws Exception {
+        // A libpod create body could join another team's namespaces ("netns":{"nsmode":"container",...})
+        // and leave the scope's label out: the policy does not read that shape, so it is refused.
+        for (String path : new String[] {"/v4.0.0/libpod/containers/create", "/v4.0.0/libpod/pods/create", "/v4.0.0/libpod/play/kube"}) {
+            Decision first = gate().decide(GateRequest.of("POST", path, null));
+            Decision decided = first instanceof Forward forward && forward.deferred()
+                    ? gate().complete(forward, "{}".getBytes(StandardCharsets.UTF_8),
+                            new Lookups(reference -> CompletableFuture.failedFuture(new AssertionError()), lookup)).get()
+                    : first;
+            assertEquals(403, assertInstanceOf(Refuse.class, decided, path).status(), path);
+        }
+    }
+
+    @Test
     void aFormBodyCannotOverrideTheQuery() throws Exception {
         Decision decision = decide(new GateRequest("GET", "/containers/json", null, null, false, "application/x-www-form-urlencoded; charset=utf-8"));
         assertEquals(400, assertInstanceOf(Refuse.class, decision).status());

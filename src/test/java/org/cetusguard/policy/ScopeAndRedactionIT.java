@@ -345,6 +345,18 @@ class ScopeAndRedactionIT {
                     .requireOk().stdoutText());
         }
         assertFalse(names(teamB).contains(other));
+
+        // Joining another team's container (its network, its volumes) names a container out of scope: missing.
+        for (String[] join : new String[][] {{"--network", "container:" + b[0]}, {"--network", "container:" + b[1].substring(0, 12)},
+                {"--volumes-from", b[0]}, {"--pid", "container:" + b[0]}}) {
+            CliResult joined = docker(teamA, "run", "--rm", join[0], join[1], testbed.image(), "true");
+            assertFalse(joined.ok(), joined::toString);
+            assertTrue(joined.stderr().contains("No such container"), joined::toString);
+            assertFalse(joined.stderr().contains("Unable to find image"), () -> "a 404 from create makes the CLI pull: " + joined);
+        }
+        // And one's own works, --rm and all (wait, then removal).
+        assertEquals("joined\n", docker(teamA, "run", "--rm", "--network", "container:" + a[0], testbed.image(), "echo", "joined")
+                .requireOk().stdoutText());
     }
 
     // ---------------------------------------------------------------- only-label: events
