@@ -79,7 +79,12 @@ public final class RequestGate {
             return new Refuse(403, "forbidden by CetusGuard: " + method + " " + decoded, Refuse.Cause.RULES, decoded, profile.name());
         }
         ContainerPolicy policy = profile.policy();
-        String unredactable = policy.refusesAnswer(decoded);
+        String unredactable;
+        try {
+            unredactable = policy.refusesAnswer(decoded, policy.redactsEnv() ? ScopedQuery.of(query).first("ps_args") : null);
+        } catch (ScopedQuery.Unreadable e) {
+            return new Refuse(400, "bad request: " + e.getMessage(), Refuse.Cause.POLICY, decoded, profile.name());
+        }
         if (unredactable != null) {
             return new Refuse(403, "forbidden by CetusGuard: " + method + " " + decoded + " is " + unredactable, Refuse.Cause.POLICY,
                     decoded, profile.name());

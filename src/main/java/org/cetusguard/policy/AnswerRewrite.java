@@ -118,6 +118,13 @@ public final class AnswerRewrite {
             + "(?:/images/get|/images/.+/get|/libpod/images/export|/libpod/images/.+/get|/libpod/generate/.+"
             + "|/libpod/containers/.+/checkpoint|/libpod/kube/generate)");
 
+    /**
+     * The {@code ps_args} a top request may name under redact-env ("" is the daemon's {@code -ef}):
+     * ones whose columns show no environment. Any other is refused, not rewritten: {@code ps}
+     * formats are too many to know which column carries what ({@code e}, {@code -o args=X}).
+     */
+    static final List<String> SAFE_PS_ARGS = List.of("", "-ef", "-e", "-f", "aux", "-aux");
+
     /** Holder for the version prefix the daemons' routers accept, as loose as the loosest (Podman's). */
     static final class Version {
         static final String PREFIX = "(?:/v[0-9][^/]*)?";

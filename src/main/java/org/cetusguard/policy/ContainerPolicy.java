@@ -173,11 +173,24 @@ public final class ContainerPolicy {
         return new AnswerRewrite(kind, redactsEnv(), !scope.isEmpty(), shownEnv);
     }
 
-    /** Why redact-env refuses this request (its answer could carry environments it cannot rewrite), or null. */
-    public String refusesAnswer(String canonicalPath) {
-        if (redactsEnv() && AnswerRewrite.unredactable(canonicalPath)) {
+    /**
+     * Why redact-env refuses this request (its answer could carry environments it cannot rewrite), or
+     * null. {@code psArgs} is the {@code ps_args} the daemon reads (its first value; null when absent):
+     * {@code ps e} or a renamed {@code -o args=X} column prints every process's environment, so a
+     * {@code top} request may only ask for {@link AnswerRewrite#SAFE_PS_ARGS}.
+     */
+    public String refusesAnswer(String canonicalPath, String psArgs) {
+        if (!redactsEnv()) {
+            return null;
+        }
+        if (AnswerRewrite.unredactable(canonicalPath)) {
             return "not allowed while environment values are redacted (redact-env): the answer could carry them"
                     + " in a form CetusGuard cannot rewrite";
+        }
+        if (AnswerRewrite.Kind.of("GET", canonicalPath) == AnswerRewrite.Kind.TOP && psArgs != null
+                && !AnswerRewrite.SAFE_PS_ARGS.contains(psArgs)) {
+            return "asked with ps_args other than " + String.join(", ", AnswerRewrite.SAFE_PS_ARGS)
+                    + " while environment values are redacted (redact-env): ps can print the environment";
         }
         return null;
     }

@@ -402,9 +402,8 @@ public final class ContainerDirectory extends AbstractLifeCycle implements Conta
 
             @Override
             public void onContent(Response response, Content.Chunk chunk, Runnable demander) {
-                if (response.getStatus() == 200 && !reader.feed(chunk.getByteBuffer())) {
-                    response.abort(new IllegalStateException("an event line longer than " + MAX_EVENT_LINE + " bytes"));
-                    return;
+                if (response.getStatus() == 200) {
+                    reader.feed(chunk.getByteBuffer());
                 }
                 demander.run();
             }
@@ -429,24 +428,49 @@ public final class ContainerDirectory extends AbstractLifeCycle implements Conta
         });
     }
 
-    /** Splits the event stream into lines and applies each. */
+    /**
+     * Splits the event stream into lines and applies each. A line longer than {@link #MAX_EVENT_LINE}
+     * (a container created with huge labels) is skipped to its end, and since it may have been a
+     * create, destroy or rename, every view becomes stale (listed again when next used) rather than
+     * the subscription ending: nothing is decided on a view that missed an event.
+     */
     private final class EventReader {
         private final byte[] line = new byte[MAX_EVENT_LINE];
         private int length;
+        private boolean skipping;
 
-        boolean feed(ByteBuffer chunk) {
+        void feed(ByteBuffer chunk) {
             while (chunk.hasRemaining()) {
                 byte b = chunk.get();
                 if (b == '\n') {
-                    apply(java.util.Arrays.copyOf(line, length));
+                    if (skipping) {
+                        skipping = false;
+                        forgetViews();
+                    } else {
+                        apply(java.util.Arrays.copyOf(line, length));
+                    }
                     length = 0;
                 } else if (length == line.length) {
-                    return false;
-                } else {
+                    skipping = true;
+                } else if (!skipping) {
                     line[length++] = b;
                 }
             }
-            return true;
+        }
+    }
+
+    /** Makes every scope's view stale: it is listed again from the daemon when next used. */
+    private void forgetViews() {
+        Log.debug("an event line longer than " + MAX_EVENT_LINE + " bytes was skipped; container scopes are listed again");
+        for (ScopeState state : scopes.values()) {
+            synchronized (state) {
+                if (state.current != null) {
+                    state.churn = true; // a listing in flight may not have seen it either
+                }
+                if (state.view != null) {
+                    state.view = ContainerView.of(state.view.containers(), 0);
+                }
+            }
         }
     }
 

@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
 
+import org.cetusguard.log.Log;
 import org.cetusguard.policy.EventFilter;
 import org.eclipse.jetty.ee10.proxy.AsyncMiddleManServlet;
 
@@ -14,14 +15,18 @@ import org.eclipse.jetty.ee10.proxy.AsyncMiddleManServlet;
  * complete line as soon as its last byte arrives, as {@link EventFilter} decides: as it is,
  * rewritten, or not at all. Never batched: a chunk's complete lines go out with that chunk. What
  * it holds is the one line not yet complete, in memory leased from the budget, at most
- * {@link EventFilter#MAX_LINE_BYTES}; a longer line, or no memory to judge one, ends the stream
- * rather than pass an event unjudged. Runs on the backend client's selector.
+ * {@link EventFilter#MAX_LINE_BYTES}. A longer line, or one there is no memory to judge, is dropped
+ * (read to its end without holding it, and logged) and the stream goes on: an event is never passed
+ * unjudged, and one client's oversized event (a create with a huge label) cannot end every other
+ * client's stream. Runs on the backend client's selector.
  */
 final class EventLines implements AsyncMiddleManServlet.ContentTransformer {
     private final EventFilter filter;
     private final MemoryBudget.Lease lease;
     private byte[] partial = new byte[0];
     private int length;
+    /** Why the line being read is dropped, or null while it is kept. */
+    private String dropping;
 
     EventLines(EventFilter filter, MemoryBudget.Lease lease) {
         this.filter = filter;
@@ -40,31 +45,58 @@ final class EventLines implements AsyncMiddleManServlet.ContentTransformer {
                 }
             }
             int end = newline < 0 ? input.limit() : newline;
-            keep(input, start, end);
+            if (dropping == null) {
+                keep(input, start, end);
+            }
             input.position(newline < 0 ? end : end + 1);
             if (newline >= 0) {
-                emit(output);
+                endOfLine(output);
             }
         }
-        if (finished && length > 0) {
-            emit(output);
+        if (finished && (length > 0 || dropping != null)) {
+            endOfLine(output);
         }
     }
 
-    /** Appends bytes [start, end) of the input to the line being read. */
-    private void keep(ByteBuffer input, int start, int end) throws IOException {
+    private void endOfLine(List<ByteBuffer> output) {
+        if (dropping == null) {
+            dropping = emit(output);
+        }
+        if (dropping != null) {
+            Log.warning("event dropped from a filtered /events stream: " + dropping);
+            dropping = null;
+            forget();
+        }
+    }
+
+    /** Lets go of the line read so far (and of a long line's buffer). */
+    private void forget() {
+        length = 0;
+        if (partial.length > 64 * 1024) {
+            // A long line passed: hold a small buffer again for the next ones.
+            lease.shrink(partial.length);
+            partial = new byte[0];
+        }
+    }
+
+    /** Appends bytes [start, end) of the input to the line being read, or starts dropping it. */
+    private void keep(ByteBuffer input, int start, int end) {
         int n = end - start;
         if (n == 0) {
             return;
         }
         if ((long) length + n > EventFilter.MAX_LINE_BYTES) {
-            throw new IOException("an event line longer than " + EventFilter.MAX_LINE_BYTES + " bytes: the stream ends");
+            dropping = "longer than " + EventFilter.MAX_LINE_BYTES + " bytes";
+            forget();
+            return;
         }
         if (length + n > partial.length) {
             int capacity = Math.min(EventFilter.MAX_LINE_BYTES, Math.max(length + n, Math.max(1024, partial.length * 2)));
             int old = partial.length;
             if (!lease.grow(capacity)) {
-                throw new IOException("no memory to spare for an event line: the stream ends");
+                dropping = "no memory to spare to hold it";
+                forget();
+                return;
             }
             partial = Arrays.copyOf(partial, capacity);
             lease.shrink(old);
@@ -73,17 +105,13 @@ final class EventLines implements AsyncMiddleManServlet.ContentTransformer {
         length += n;
     }
 
-    private void emit(List<ByteBuffer> output) throws IOException {
+    /** Judges the complete line and emits what the filter keeps; returns why it was dropped unjudged, or null. */
+    private String emit(List<ByteBuffer> output) {
         byte[] line = Arrays.copyOf(partial, length);
-        length = 0;
-        if (partial.length > 64 * 1024) {
-            // A long line passed: hold a small buffer again for the next ones.
-            lease.shrink(partial.length);
-            partial = new byte[0];
-        }
+        forget();
         long working = EventFilter.workingMemory(line.length);
         if (!lease.grow(working)) {
-            throw new IOException("no memory to spare to judge an event: the stream ends");
+            return "no memory to spare to judge it";
         }
         try {
             byte[] kept = filter.filter(line);
@@ -95,5 +123,6 @@ final class EventLines implements AsyncMiddleManServlet.ContentTransformer {
         } finally {
             lease.shrink(working);
         }
+        return null;
     }
 }

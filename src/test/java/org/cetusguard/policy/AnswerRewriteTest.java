@@ -181,8 +181,27 @@ class AnswerRewriteTest {
     @CsvSource({"/images/get", "/v1.41/images/busybox/get", "/v4.0.0/libpod/generate/kube", "/v4.0.0/libpod/generate/web/systemd",
         "/v4.0.0/libpod/images/export", "/v4.0.0/libpod/containers/web/checkpoint"})
     void answersThatCannotBeRewrittenAreRefused(String path) {
-        assertNotNull(ContainerPolicy.of("redact-env").refusesAnswer(path), path);
-        assertNull(ContainerPolicy.of("deny-privileged").refusesAnswer(path), path);
+        assertNotNull(ContainerPolicy.of("redact-env").refusesAnswer(path, null), path);
+        assertNull(ContainerPolicy.of("deny-privileged").refusesAnswer(path, null), path);
+    }
+
+    /** {@code ps e} and a renamed args column print the environment (red-team finding): only known-safe ps_args pass. */
+    @ParameterizedTest
+    @CsvSource(value = {"e", "aux e", "-o pid,args=X e", "-o pid,args", "axe", "-efe", "-ef ", "eww"}, ignoreLeadingAndTrailingWhitespace = false)
+    void topWithPsArgsThatCouldShowTheEnvironmentIsRefused(String psArgs) {
+        for (String path : new String[] {"/containers/web/top", "/v1.41/containers/web/top", "/v4.0.0/libpod/containers/web/top",
+            "/v4.0.0/libpod/pods/p/top"}) {
+            assertNotNull(ContainerPolicy.of("redact-env").refusesAnswer(path, psArgs), path + " " + psArgs);
+            assertNull(ContainerPolicy.of("deny-privileged").refusesAnswer(path, psArgs), "without redact-env: " + path);
+        }
+        assertNull(ContainerPolicy.of("redact-env").refusesAnswer("/containers/web/json", psArgs), "ps_args matters on top only");
+    }
+
+    @ParameterizedTest
+    @CsvSource(value = {"''", "-ef", "aux"}, nullValues = "NULL")
+    void topWithTheDefaultOrSafePsArgsIsAllowed(String psArgs) {
+        assertNull(ContainerPolicy.of("redact-env").refusesAnswer("/v1.41/containers/web/top", psArgs));
+        assertNull(ContainerPolicy.of("redact-env").refusesAnswer("/v1.41/containers/web/top", null));
     }
 
     @Test
