@@ -242,7 +242,11 @@ class ScopeAndRedactionIT {
                 new String[] {"top", "REF"},
                 new String[] {"port", "REF"},
                 new String[] {"rename", "REF", "cg-scope-renamed-" + RUN},
-                new String[] {"rm", "-f", "REF"});
+                new String[] {"rm", "-f", "REF"},
+                new String[] {"cp", "REF:/etc/hostname", "-"},
+                new String[] {"wait", "REF"},
+                new String[] {"pause", "REF"},
+                new String[] {"update", "--cpu-shares", "512", "REF"});
         String ghost = "cg-scope-ghost-" + RUN;
         String ghostId = "f".repeat(63) + "0";
         for (String[] command : commands) {
