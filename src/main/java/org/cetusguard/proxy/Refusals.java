@@ -210,24 +210,4 @@ final class Refusals {
             answer.start();
         }
     }
-
-    /** Control characters must not reach the log raw: a client could forge log lines with them. */
-    static String printable(String s) {
-        StringBuilder out = null;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            boolean bad = c < 0x20 || c == 0x7f;
-            if (bad && out == null) {
-                out = new StringBuilder(s.length() + 8).append(s, 0, i);
-            }
-            if (out != null) {
-                if (bad) {
-                    out.append(String.format("\\x%02x", (int) c));
-                } else {
-                    out.append(c);
-                }
-            }
-        }
-        return out == null ? s : out.toString();
-    }
 }

@@ -105,7 +105,7 @@ public final class RawClient implements AutoCloseable {
             }
             String[] parts = statusLine.split(" ", 3);
             if (parts.length < 2 || !parts[0].startsWith("HTTP/")) {
-                throw new IOException("not an HTTP status line: " + FakeDaemon.printable(statusLine));
+                throw new IOException("not an HTTP status line: " + org.cetusguard.text.Escape.forMessageText(statusLine));
             }
             int status = Integer.parseInt(parts[1]);
             List<String[]> headers = new ArrayList<>();
