@@ -1,10 +1,10 @@
 package org.cetusguard.proxy;
 
-import org.cetusguard.audit.Exchange;
-import org.cetusguard.audit.Observer;
 import org.cetusguard.gate.Forward;
 import org.cetusguard.gate.Refuse;
 import org.cetusguard.log.Log;
+import org.cetusguard.observe.Exchange;
+import org.cetusguard.observe.Observer;
 import org.cetusguard.text.Escape;
 import org.eclipse.jetty.server.Request;
 

@@ -6,15 +6,16 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.cetusguard.audit.AuditLog;
-import org.cetusguard.audit.Observer;
 import org.cetusguard.config.Address;
 import org.cetusguard.config.ConfigException;
 import org.cetusguard.config.Options;
-import org.cetusguard.log.Log;
-import org.cetusguard.metrics.Metrics;
-import org.cetusguard.metrics.PrometheusMetrics;
 import org.cetusguard.gate.RequestGate;
+import org.cetusguard.log.Log;
+import org.cetusguard.observe.AuditLog;
+import org.cetusguard.observe.Metrics;
+import org.cetusguard.observe.MetricsEndpoint;
+import org.cetusguard.observe.Observer;
+import org.cetusguard.observe.PrometheusMetrics;
 import org.cetusguard.profile.ClientProfiles;
 import org.cetusguard.proxy.Backend;
 import org.cetusguard.proxy.FilteringProxyServlet;
@@ -22,6 +23,7 @@ import org.cetusguard.proxy.HijackHandler;
 import org.cetusguard.proxy.MemoryBudget;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.server.AbstractNetworkConnector;
 import org.eclipse.jetty.server.ConnectionFactory;
 import org.eclipse.jetty.server.Connector;
@@ -40,7 +42,6 @@ import org.eclipse.jetty.unixdomain.server.UnixDomainServerConnector;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.IO;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
-import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
 
@@ -160,7 +161,7 @@ public final class CetusGuardServer {
             metricsListener.setName(options.metricsAddr());
             metricsConnector = metricsListener;
             server.addConnector(metricsConnector);
-            server.setHandler(new GracefulHandler(new ByListener(metricsConnector, prometheus.handler(), proxyChain)));
+            server.setHandler(new GracefulHandler(new ByListener(metricsConnector, new MetricsEndpoint(prometheus), proxyChain)));
         } else {
             server.setHandler(new GracefulHandler(proxyChain));
         }
