@@ -13,6 +13,7 @@ import org.cetusguard.gate.Forward;
 import org.cetusguard.gate.GateRequest;
 import org.cetusguard.gate.Refuse;
 import org.cetusguard.gate.RequestGate;
+import org.cetusguard.jetty.JettyInternals;
 import org.cetusguard.log.Log;
 import org.cetusguard.observe.Exchange;
 import org.cetusguard.text.Escape;
