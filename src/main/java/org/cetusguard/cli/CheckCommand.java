@@ -176,12 +176,8 @@ final class CheckCommand {
     }
 
     private static org.eclipse.jetty.util.ssl.SslContextFactory.Client backendTls(Options options) throws ConfigException {
-        if (!TlsContexts.present(options.backendTlsCacert()) && !TlsContexts.present(options.backendTlsCert())
-                && !TlsContexts.present(options.backendTlsKey())) {
-            return null;
-        }
         try {
-            return TlsContexts.client(options.backendTlsCacert(), options.backendTlsCert(), options.backendTlsKey());
+            return TlsContexts.backend(options);
         } catch (StartupException e) {
             throw new ConfigException(e.getMessage());
         }

@@ -15,7 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
-import org.cetusguard.server.CetusGuardServer;
+import org.cetusguard.server.Timeouts;
 import org.cetusguard.testbed.FakeDaemon;
 import org.cetusguard.testbed.ProcessProbe;
 import org.cetusguard.testbed.RawClient;
@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
  * with short limits (2 s idle, 1 s for request headers) so the test takes seconds.
  */
 class ResourceExhaustionTest {
-    static final CetusGuardServer.Timeouts SHORT = new CetusGuardServer.Timeouts(2_000, 1_000, 5_000);
+    static final Timeouts SHORT = new Timeouts(2_000, 1_000, 5_000);
     static final String PING = "GET /v1.41/_ping HTTP/1.1\r\nHost: docker\r\n\r\n";
     static final Duration READ = Duration.ofSeconds(5);
 
