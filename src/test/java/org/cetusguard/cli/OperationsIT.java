@@ -70,9 +70,12 @@ class OperationsIT {
 
     @Test
     void metricsAreServedOnTheirOwnListenerOnly(@TempDir Path dir) throws Exception {
-        int metricsPort = ProxyProcess.freePort();
-        try (ProxyProcess proxy = ProxyProcess.start(dir, Map.of(), "-metrics-addr", "tcp://127.0.0.1:" + metricsPort,
-                "-rules", "GET %API_PREFIX_CONTAINERS%/json")) {
+        int[] chosen = new int[1];
+        try (ProxyProcess proxy = ProxyProcess.startOnFreePort(dir, Map.of(), port -> {
+            chosen[0] = port;
+            return new String[] {"-metrics-addr", "tcp://127.0.0.1:" + port, "-rules", "GET %API_PREFIX_CONTAINERS%/json"};
+        })) {
+            int metricsPort = chosen[0];
             testbed.docker(proxy.dockerHost(), "ps").requireOk();
             assertFalse(testbed.docker(proxy.dockerHost(), "images").ok());
             HttpClient http = HttpClient.newHttpClient();
