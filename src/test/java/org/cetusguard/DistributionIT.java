@@ -56,7 +56,11 @@ class DistributionIT {
     }
 
     ScriptProcess launch(List<String> command, Path dir) {
-        ScriptProcess p = ScriptProcess.startCommand(command, Map.of(), dir);
+        return launch(command, dir, Map.of());
+    }
+
+    ScriptProcess launch(List<String> command, Path dir, Map<String, String> env) {
+        ScriptProcess p = ScriptProcess.startCommand(command, env, dir);
         cleanup.add(p);
         return p;
     }
@@ -98,6 +102,8 @@ class DistributionIT {
         }
         Set<String> expectedLib = new TreeSet<>();
         expectedLib.add("cetusguard.jar");
+        // The classes the proxy loads to its first answers, for the class-data archive bin/cetusguard makes.
+        expectedLib.add("cetusguard.classlist");
         try (Stream<Path> jars = Files.list(ScriptProcess.PROJECT.resolve("target/lib"))) {
             jars.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".jar")).forEach(expectedLib::add);
         }
@@ -171,8 +177,20 @@ class DistributionIT {
 
         List<String> cmdline = proxy.procCmdline();
         int cp = cmdline.indexOf("-cp");
-        assertTrue(cp >= 0 && cmdline.get(cp + 1).equals(home.resolve("lib") + "/*"),
+        assertTrue(cp >= 0 && cmdline.get(cp + 1).startsWith(home.resolve("lib/cetusguard.jar") + ":"),
                 "the unpacked tree runs from its own lib/: " + cmdline);
+        try (Stream<Path> jars = Files.list(home.resolve("lib"))) {
+            List<String> classPath = List.of(cmdline.get(cp + 1).split(":"));
+            jars.filter(p -> p.toString().endsWith(".jar")).forEach(jar ->
+                    assertTrue(classPath.contains(jar.toString()), jar + " is on the class path " + classPath));
+        }
+        // The first start made the class-data archive beside the jars, and the proxy maps it.
+        Path archive = home.resolve("lib/cetusguard.jsa");
+        assertTrue(Files.isRegularFile(archive) && Files.size(archive) > 1_000_000, "lib/cetusguard.jsa made on first start");
+        assertTrue(cmdline.contains("-XX:SharedArchiveFile=" + archive), "the proxy maps the archive: " + cmdline);
+        // The archive is valid for this JVM and class path: with -Xshare:on the JVM refuses to start otherwise.
+        ScriptProcess strict = launch(List.of(script.toString(), "-version"), elsewhere, Map.of("JAVA_OPTS", "-Xshare:on"));
+        assertEquals(0, strict.awaitExit(WAIT), strict::describe);
 
         jarProxy.awaitStdout("serve on unix://" + tmp.resolve("jar.sock"), WAIT);
         assertEquals(200, RawHttp.unix(tmp.resolve("jar.sock"), "GET", "/_ping").status());

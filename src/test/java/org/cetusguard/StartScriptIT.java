@@ -606,6 +606,68 @@ class StartScriptIT {
 
     // ---------------------------------------------------------------------------------------------
 
+    /**
+     * The tuning follows the memory limit of the cgroup the script runs in (small under 96 MiB, fast
+     * otherwise) and CETUSGUARD_JVM_PROFILE picks either; the JVM itself reports the flags it took.
+     */
+    @Test
+    void theTuningFollowsTheMemoryLimitAndOneVariable() throws Exception {
+        Map<String, String> flags = new HashMap<>();
+        flags.put("JAVA_OPTS", "-XX:+PrintCommandLineFlags");
+        ScriptProcess fast = launch(flags, "-version");
+        assertEquals(0, fast.awaitExit(START), fast::describe);
+        flags.put("CETUSGUARD_JVM_PROFILE", "small");
+        ScriptProcess small = launch(flags, "-version");
+        assertEquals(0, small.awaitExit(START), small::describe);
+        flags.put("CETUSGUARD_JVM_PROFILE", "speedy");
+        ScriptProcess bogus = launch(flags, "-version");
+        assertEquals(2, bogus.awaitExit(QUICK_EXIT), bogus::describe);
+        assertTrue(bogus.stderr().contains("CETUSGUARD_JVM_PROFILE must be small or fast, not 'speedy'"), bogus::describe);
+
+        Path limits = Path.of("/sys/fs/cgroup/memory");
+        boolean unlimitedHere = !inSmallCgroup();
+        if (unlimitedHere) {
+            assertTrue(fast.stdout().contains("-XX:-TieredCompilation"), "no limit: the fast tuning: " + fast.describe());
+        }
+        assertTrue(small.stdout().contains("-XX:TieredStopAtLevel=1") && small.stdout().contains("-XX:MaxHeapSize=16777216"),
+                "CETUSGUARD_JVM_PROFILE=small: " + small.describe());
+
+        // Inside a real 64 MiB memory cgroup (v1, as on this test bed), the script picks small by itself.
+        Assumptions.assumeTrue(Files.isWritable(limits), "no writable cgroup v1 memory hierarchy at " + limits);
+        Path group = limits.resolve("cg-it-" + UUID.randomUUID().toString().substring(0, 8));
+        Files.createDirectory(group);
+        try {
+            Files.writeString(group.resolve("memory.limit_in_bytes"), String.valueOf(64L << 20));
+            ScriptProcess contained = launchCommand(List.of("sh", "-c", "echo $$ > \"$1\" && exec \"$2\" -version", "sh",
+                    group.resolve("cgroup.procs").toString(), ScriptProcess.SCRIPT.toString()),
+                    Map.of("JAVA_OPTS", "-XX:+PrintCommandLineFlags"), null);
+            assertEquals(0, contained.awaitExit(START), contained::describe);
+            assertTrue(contained.stdout().contains("-XX:TieredStopAtLevel=1") && contained.stdout().contains("-XX:MaxHeapSize=16777216"),
+                    "a 64 MiB limit: the small tuning: " + contained.describe());
+        } finally {
+            Files.deleteIfExists(group);
+        }
+    }
+
+    /** Whether this test runs in a memory cgroup limited below 96 MiB (then "no limit" cannot be shown). */
+    private static boolean inSmallCgroup() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/cgroup"))) {
+            String[] parts = line.split(":", 3);
+            if (parts.length == 3 && (parts[1].equals("memory") || parts[1].isEmpty())) {
+                for (Path limit : List.of(Path.of("/sys/fs/cgroup/memory" + parts[2], "memory.limit_in_bytes"),
+                        Path.of("/sys/fs/cgroup" + parts[2], "memory.max"))) {
+                    if (Files.isReadable(limit)) {
+                        String value = Files.readString(limit).trim();
+                        return !value.equals("max") && Long.parseLong(value) < (96L << 20);
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
     @Test
     void scriptIsPosixSh() throws Exception {
         List<String> lines = Files.readAllLines(ScriptProcess.SCRIPT, StandardCharsets.UTF_8);
