@@ -230,7 +230,7 @@ class ResourceExhaustionTest {
         daemon.clear();
         try (RawClient c = RawClient.connect(port)) {
             c.send("POST /v1.41/containers/create HTTP/1.1\r\nHost: docker\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n");
-            Thread.sleep(300); // the first chunk has gone to the daemon
+            assertTrue(ProcessProbe.eventually(10_000, () -> daemon.chunksRead() == 1), "the first chunk reaches the daemon at once");
             c.send("zz\r\n}\r\n0\r\n\r\n");
             RawClient.Response r = c.read(READ);
             assertEquals(400, r.status(), r.toString());

@@ -95,6 +95,7 @@ public final class FakeDaemon implements AutoCloseable {
     private final List<Received> received = Collections.synchronizedList(new ArrayList<>());
     private final List<String> problems = Collections.synchronizedList(new ArrayList<>());
     private final AtomicInteger incomplete = new AtomicInteger();
+    private final AtomicInteger chunks = new AtomicInteger();
     private final AtomicInteger sequence = new AtomicInteger();
     private final AtomicInteger accepted = new AtomicInteger();
     private final Set<SocketChannel> open = ConcurrentHashMap.newKeySet();
@@ -153,6 +154,11 @@ public final class FakeDaemon implements AutoCloseable {
         return incomplete.get();
     }
 
+    /** Chunks of chunked request bodies read whole, of complete and incomplete requests alike. */
+    public int chunksRead() {
+        return chunks.get();
+    }
+
     /** Connections accepted since start. */
     public int accepted() {
         return accepted.get();
@@ -168,6 +174,7 @@ public final class FakeDaemon implements AutoCloseable {
         received.clear();
         problems.clear();
         incomplete.set(0);
+        chunks.set(0);
     }
 
     /** Closes every connection from the proxy at once, as a crashing daemon would. */
@@ -437,6 +444,7 @@ public final class FakeDaemon implements AutoCloseable {
                 return body.toByteArray();
             }
             body.writeBytes(readExactly(in, p, size));
+            chunks.incrementAndGet();
             if (!readLine(in, p, false).isEmpty()) {
                 problem("chunk data longer than its size");
             }
