@@ -8,13 +8,15 @@ import java.util.concurrent.TimeoutException;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
-import org.cetusguard.audit.Exchange;
 import org.cetusguard.gate.Decision;
 import org.cetusguard.gate.Forward;
 import org.cetusguard.gate.GateRequest;
 import org.cetusguard.gate.Refuse;
 import org.cetusguard.gate.RequestGate;
+import org.cetusguard.jetty.JettyInternals;
 import org.cetusguard.log.Log;
+import org.cetusguard.observe.Exchange;
+import org.cetusguard.text.Escape;
 import org.eclipse.jetty.client.BytesRequestContent;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Request;
@@ -197,7 +199,7 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
     @Override
     protected void onClientRequestFailure(HttpServletRequest clientRequest, Request proxyRequest, HttpServletResponse proxyResponse, Throwable failure) {
         if (!(failure instanceof HeldBody.Refused)) {
-            Log.warning("bad request body: " + clientRequest.getMethod() + " " + Refusals.printable(clientRequest.getRequestURI())
+            Log.warning("bad request body: " + clientRequest.getMethod() + " " + Escape.forLog(clientRequest.getRequestURI())
                     + " from " + clientAddress(clientRequest) + ": " + failure);
         }
         super.onClientRequestFailure(clientRequest, proxyRequest, proxyResponse, failure);
@@ -308,7 +310,7 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
             exchange.backendFailed();
         }
         if (!clientsFault && (serverResponse == null || !proxyResponse.isCommitted())) {
-            Log.error("backend request failed: " + clientRequest.getMethod() + " " + clientRequest.getRequestURI() + ": " + failure);
+            Log.error("backend request failed: " + clientRequest.getMethod() + " " + Escape.forLog(clientRequest.getRequestURI()) + ": " + failure);
         }
         clientRequest.setAttribute(FAILURE_ATTRIBUTE, failure);
         stopWatch(clientRequest);
