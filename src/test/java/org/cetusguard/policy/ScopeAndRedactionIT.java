@@ -223,7 +223,7 @@ class ScopeAndRedactionIT {
 
     static String[] with(String[] command, String ref) {
         List<String> args = new ArrayList<>(List.of(command));
-        args.replaceAll(s -> s.equals("REF") ? ref : s);
+        args.replaceAll(s -> s.replace("REF", ref));
         return args.toArray(new String[0]);
     }
 
@@ -254,6 +254,9 @@ class ScopeAndRedactionIT {
             for (String[] ref : List.of(new String[] {b[0], ghost}, new String[] {"/" + b[0], "/" + ghost},
                     new String[] {b[1], ghostId}, new String[] {b[1].substring(0, 12), ghostId.substring(0, 12)},
                     new String[] {none[0], ghost}, new String[] {none[1].substring(0, 6), ghostId.substring(0, 6)})) {
+                if (command[0].equals("cp") && ref[0].startsWith("/")) {
+                    continue; // the CLI reads "/name:path" as a local path
+                }
                 CliResult direct = docker(DockerTestbed.DIRECT_DOCKER_HOST, with(command, ref[1]));
                 String expected = direct.stderr().replace(strip(ref[1]), strip(ref[0]));
                 assertTrue(expected.contains("No such container: " + strip(ref[0])), expected);
