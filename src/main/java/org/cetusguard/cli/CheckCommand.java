@@ -2,12 +2,9 @@ package org.cetusguard.cli;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
@@ -49,19 +46,15 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * closest and why they did not match. Exit 0 forwarded, 1 refused.
  */
 final class CheckCommand {
-    private static final String USAGE = "usage: cetusguard check [proxy options] [--as KIND=VALUE]... [--body FILE] METHOD PATH"
+    static final String USAGE = "usage: cetusguard check [proxy options] [--as KIND=VALUE]... [--body FILE] METHOD PATH"
             + " (KIND: listener, source, uid, gid, subject, dns, email, uri)";
     private static final int CLOSEST = 3;
 
     private CheckCommand() {
     }
 
-    /** What check's own options said; the rest are the proxy's options, then METHOD and PATH. */
-    private record Arguments(List<String> proxyOptions, List<String> identity, Path body) {
-    }
-
     static int run(String[] args, Map<String, String> env, PrintStream out) throws ConfigException, RuleException {
-        Arguments own = arguments(args);
+        CheckArguments own = CheckArguments.parse(args);
         OptionsParser.CommandLine line = OptionsParser.parseCommandLine(own.proxyOptions().toArray(new String[0]), env);
         Options options = line.options();
         if (options.help()) {
@@ -71,11 +64,10 @@ final class CheckCommand {
             throw new ConfigException("check needs a METHOD and a PATH after the options" + (line.arguments().isEmpty() ? ""
                     : ", not " + Escape.forMessage(String.join(" ", line.arguments()))) + "; " + USAGE);
         }
-        Arguments parsed = own;
         String method = line.arguments().get(0);
         ClientProfiles profiles = ProfileLoader.load(options);
         RequestGate gate = new RequestGate(profiles, options.auditOnly());
-        ClientIdentity identity = identity(parsed.identity());
+        ClientIdentity identity = own.identity();
         String target = line.arguments().get(1);
         int q = target.indexOf('?');
         String path = q < 0 ? target : target.substring(0, q);
@@ -91,7 +83,7 @@ final class CheckCommand {
             return 1;
         }
         Forward forward = (Forward) decision;
-        byte[] body = parsed.body() == null ? null : read(parsed.body());
+        byte[] body = own.body() == null ? null : read(own.body());
         Decision judged;
         if (forward.resolve() != null) {
             // A scoped client naming a container (only-label): resolved with the daemon, as the proxy does.
@@ -192,12 +184,8 @@ final class CheckCommand {
     }
 
     private static org.eclipse.jetty.util.ssl.SslContextFactory.Client backendTls(Options options) throws ConfigException {
-        if (!TlsContexts.present(options.backendTlsCacert()) && !TlsContexts.present(options.backendTlsCert())
-                && !TlsContexts.present(options.backendTlsKey())) {
-            return null;
-        }
         try {
-            return TlsContexts.client(options.backendTlsCacert(), options.backendTlsCert(), options.backendTlsKey());
+            return TlsContexts.backend(options);
         } catch (StartupException e) {
             throw new ConfigException(e.getMessage());
         }
@@ -228,86 +216,5 @@ final class CheckCommand {
 
     private static String describe(Profile profile) {
         return profile.name() + " (" + profile.origin() + ")";
-    }
-
-    /** Takes check's own options (--as, --body) out of {@code args}; the rest are the proxy's options, METHOD and PATH. */
-    private static Arguments arguments(String[] args) throws ConfigException {
-        List<String> rest = new ArrayList<>();
-        List<String> identity = new ArrayList<>();
-        Path body = null;
-        for (int i = 0; i < args.length; i++) {
-            String arg = args[i];
-            String name = arg.startsWith("--") ? arg.substring(2) : arg.startsWith("-") ? arg.substring(1) : null;
-            String option = name == null ? null : name.contains("=") ? name.substring(0, name.indexOf('=')) : name;
-            if (!"as".equals(option) && !"body".equals(option)) {
-                rest.add(arg);
-                continue;
-            }
-            String value;
-            if (name.contains("=")) {
-                value = name.substring(name.indexOf('=') + 1);
-            } else if (i + 1 < args.length) {
-                value = args[++i];
-            } else {
-                throw new ConfigException("check: --" + option + " needs a value; " + USAGE);
-            }
-            if (option.equals("as")) {
-                identity.add(value);
-            } else if (body != null) {
-                throw new ConfigException("check: --body given twice");
-            } else {
-                body = Path.of(value);
-            }
-        }
-        return new Arguments(rest, identity, body);
-    }
-
-    /** The identity --as describes, or null (the default profile) when none is given. */
-    private static ClientIdentity identity(List<String> parts) throws ConfigException {
-        if (parts.isEmpty()) {
-            return null;
-        }
-        String listener = null;
-        InetAddress source = null;
-        Integer uid = null;
-        Integer gid = null;
-        List<String> certificate = new ArrayList<>();
-        for (String part : parts) {
-            int equals = part.indexOf('=');
-            if (equals < 1) {
-                throw new ConfigException("check: --as takes KIND=VALUE, not \"" + part + "\"; " + USAGE);
-            }
-            String kind = part.substring(0, equals);
-            String value = part.substring(equals + 1);
-            switch (kind) {
-                case "listener" -> listener = value;
-                case "source" -> source = address(value);
-                case "uid" -> uid = number(kind, value);
-                case "gid" -> gid = number(kind, value);
-                case "subject" -> certificate.add("subject:" + value);
-                case "dns", "email", "uri" -> certificate.add(kind + ":" + value);
-                default -> throw new ConfigException("check: unknown --as kind \"" + kind + "\"; " + USAGE);
-            }
-        }
-        return new ClientIdentity(listener, source, certificate, uid, gid);
-    }
-
-    /** An IP address literal only: no name is looked up. */
-    private static InetAddress address(String text) throws ConfigException {
-        if (!text.matches("[0-9.]+|[0-9a-fA-F:.]*:[0-9a-fA-F:.]*")) {
-            throw new ConfigException("check: --as source needs an IP address, not \"" + text + "\"");
-        }
-        try {
-            return InetAddress.getByName(text);
-        } catch (UnknownHostException e) {
-            throw new ConfigException("check: --as source needs an IP address, not \"" + text + "\"");
-        }
-    }
-
-    private static int number(String kind, String value) throws ConfigException {
-        if (!value.matches("0|[1-9][0-9]{0,9}") || Long.parseLong(value) > Integer.MAX_VALUE) {
-            throw new ConfigException("check: --as " + kind + " needs a number, not \"" + value + "\"");
-        }
-        return Integer.parseInt(value);
     }
 }

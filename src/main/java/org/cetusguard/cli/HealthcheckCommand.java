@@ -79,16 +79,11 @@ final class HealthcheckCommand {
 
         String daemon;
         try {
-            daemon = hasBackendTls(options) ? pingTls(backend, options) : ping(backend);
+            daemon = TlsContexts.backendConfigured(options) ? pingTls(backend, options) : ping(backend);
         } catch (IOException | StartupException | RuntimeException e) {
             return report(out, false, proxy + "; the daemon at " + backend + ": " + describe(e));
         }
         return report(out, HTTP_OK.matcher(daemon).matches(), proxy + "; the daemon at " + backend + " answers /_ping: " + daemon);
-    }
-
-    private static boolean hasBackendTls(Options options) {
-        return TlsContexts.present(options.backendTlsCacert()) || TlsContexts.present(options.backendTlsCert())
-                || TlsContexts.present(options.backendTlsKey());
     }
 
     /** GET /_ping on a fresh connection: the status line, or "no answer". */
@@ -104,7 +99,7 @@ final class HealthcheckCommand {
         if (address.isUnix()) {
             throw new IOException("the -backend-tls-* options need a tcp:// backend");
         }
-        SslContextFactory.Client tls = TlsContexts.client(options.backendTlsCacert(), options.backendTlsCert(), options.backendTlsKey());
+        SslContextFactory.Client tls = TlsContexts.backend(options);
         try {
             tls.start();
             try (SSLSocket socket = tls.newSslSocket()) {

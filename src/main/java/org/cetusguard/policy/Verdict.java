@@ -5,8 +5,9 @@ import java.util.Arrays;
 /**
  * What {@link ContainerPolicy#check} decided about one request body. The proxy forwards the
  * original bytes on {@link Allow}, the given bytes on {@link Rewrite}, and answers
- * {@link #status()} with {@link #message()} otherwise. Either way the body it sends is one
- * complete byte array, sent with its exact Content-Length.
+ * {@link #status()} with {@link #message()} otherwise, sending the daemon nothing. A forwarded body
+ * is one complete byte array, sent only once decided and with its exact Content-Length (never
+ * chunked, however the client sent it).
  */
 public sealed interface Verdict permits Verdict.Allow, Verdict.Deny, Verdict.Bad, Verdict.Rewrite {
     /** Shared instance: forward the body exactly as received. */

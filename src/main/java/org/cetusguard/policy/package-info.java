@@ -1,6 +1,7 @@
 /**
  * The container policy: what the body of a request that creates or changes containers may ask for.
- * Nothing here touches the network or the proxy; the gate asks, and forwards what it is told.
+ * Nothing here touches the network or the proxy: the gate asks and decides, the proxy forwards what
+ * the gate decided.
  *
  * <ul>
  *   <li>{@link org.cetusguard.policy.Setting}: every setting once (directive, argument, what it
@@ -23,6 +24,9 @@
  * held back (at most {@link org.cetusguard.policy.ContainerPolicy#MAX_BODY_BYTES}), the daemon is
  * asked about the images {@code imageReferences} names, {@code check} decides, and the proxy sends
  * either the original bytes (Allow) or the rewritten ones (Rewrite), as one body with its exact
- * Content-Length, or answers the verdict's status and message.
+ * Content-Length whether the client sent it chunked or not (the servlet's {@code HeldBody} and
+ * deferred {@code sendProxyRequest}, the hijack handler alike; {@code ServletPathTest} checks the
+ * bytes and the header the daemon gets), or answers the verdict's status and message and sends
+ * nothing to the daemon.
  */
 package org.cetusguard.policy;

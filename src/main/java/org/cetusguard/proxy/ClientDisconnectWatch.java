@@ -3,6 +3,7 @@ package org.cetusguard.proxy;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 
+import org.cetusguard.jetty.JettyInternals;
 import org.eclipse.jetty.client.Response;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.io.EofException;

@@ -1,10 +1,11 @@
 package org.cetusguard.proxy;
 
-import org.cetusguard.audit.Exchange;
-import org.cetusguard.audit.Observer;
 import org.cetusguard.gate.Forward;
 import org.cetusguard.gate.Refuse;
 import org.cetusguard.log.Log;
+import org.cetusguard.observe.Exchange;
+import org.cetusguard.observe.Observer;
+import org.cetusguard.text.Escape;
 import org.eclipse.jetty.server.Request;
 
 /**
@@ -19,7 +20,7 @@ final class DecisionRecord {
     static void allowed(Request request, Forward forward) {
         Exchange exchange = Exchange.of(request);
         if (forward.wouldDeny()) {
-            Log.warning("would deny request (audit only): " + request.getMethod() + " " + Refusals.printable(forward.path())
+            Log.warning("would deny request (audit only): " + request.getMethod() + " " + Escape.forLog(forward.path())
                     + " from " + Observer.clientOf(request));
             if (exchange != null) {
                 exchange.decided(Exchange.Decision.WOULD_DENY, "rules", "-", forward.path());
@@ -27,7 +28,7 @@ final class DecisionRecord {
             return;
         }
         if (Log.enabled(Log.DEBUG)) {
-            Log.debug("allowed request: " + request.getMethod() + " " + forward.path() + " from " + Observer.clientOf(request));
+            Log.debug("allowed request: " + request.getMethod() + " " + Escape.forLog(forward.path()) + " from " + Observer.clientOf(request));
         }
         if (exchange != null) {
             exchange.decided(Exchange.Decision.ALLOW, "-", forward.rule().toString(), forward.path());
@@ -57,17 +58,17 @@ final class DecisionRecord {
     private static void log(Request request, Refuse refuse) {
         String client = Observer.clientOf(request);
         String method = request.getMethod();
-        String path = Refusals.printable(refuse.path());
+        String path = Escape.forLog(refuse.path());
         String profile = refuse.profile() == null || refuse.profile().equals("default") ? "" : " (profile " + refuse.profile() + ")";
         switch (refuse.cause()) {
             case AMBIGUOUS -> Log.warning("rejected request: " + refuse.reason().substring("path: ".length()) + ": " + method + " "
                     + path + " from " + client);
             case RULES -> Log.warning("denied request: " + method + " " + path + " from " + client + profile);
             case POLICY, DAEMON -> Log.warning("denied request by container policy: " + method + " " + path + " from " + client
-                    + profile + ": " + Refusals.printable(refuse.message()));
+                    + profile + ": " + Escape.forMessageText(refuse.message()));
             case BUSY -> Log.warning("refused request, too many bodies held back at once: " + method + " " + path + " from " + client);
             case SCOPE -> Log.warning("denied request by scope: " + method + " " + path + " from " + client + profile + ": "
-                    + Refusals.printable(refuse.message()));
+                    + Escape.forMessageText(refuse.message()));
         }
     }
 }

@@ -8,7 +8,6 @@ import java.util.concurrent.TimeoutException;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
-import org.cetusguard.audit.Exchange;
 import org.cetusguard.gate.ContainerLookup;
 import org.cetusguard.gate.Decision;
 import org.cetusguard.gate.Forward;
@@ -16,7 +15,10 @@ import org.cetusguard.gate.GateRequest;
 import org.cetusguard.gate.Lookups;
 import org.cetusguard.gate.Refuse;
 import org.cetusguard.gate.RequestGate;
+import org.cetusguard.jetty.JettyInternals;
 import org.cetusguard.log.Log;
+import org.cetusguard.observe.Exchange;
+import org.cetusguard.text.Escape;
 import org.eclipse.jetty.client.BytesRequestContent;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Request;
@@ -229,7 +231,7 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
     @Override
     protected void onClientRequestFailure(HttpServletRequest clientRequest, Request proxyRequest, HttpServletResponse proxyResponse, Throwable failure) {
         if (!(failure instanceof HeldBody.Refused)) {
-            Log.warning("bad request body: " + clientRequest.getMethod() + " " + Refusals.printable(clientRequest.getRequestURI())
+            Log.warning("bad request body: " + clientRequest.getMethod() + " " + Escape.forLog(clientRequest.getRequestURI())
                     + " from " + clientAddress(clientRequest) + ": " + failure);
         }
         super.onClientRequestFailure(clientRequest, proxyRequest, proxyResponse, failure);
@@ -372,7 +374,7 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
             exchange.backendFailed();
         }
         if (!clientsFault && (serverResponse == null || !proxyResponse.isCommitted())) {
-            Log.error("backend request failed: " + clientRequest.getMethod() + " " + clientRequest.getRequestURI() + ": " + failure);
+            Log.error("backend request failed: " + clientRequest.getMethod() + " " + Escape.forLog(clientRequest.getRequestURI()) + ": " + failure);
         }
         clientRequest.setAttribute(FAILURE_ATTRIBUTE, failure);
         stopWatch(clientRequest);

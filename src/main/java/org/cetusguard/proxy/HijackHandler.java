@@ -3,7 +3,6 @@ package org.cetusguard.proxy;
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
 
-import org.cetusguard.audit.Exchange;
 import org.cetusguard.gate.ContainerLookup;
 import org.cetusguard.gate.Decision;
 import org.cetusguard.gate.Forward;
@@ -11,7 +10,8 @@ import org.cetusguard.gate.GateRequest;
 import org.cetusguard.gate.Refuse;
 import org.cetusguard.gate.RequestGate;
 import org.cetusguard.log.Log;
-import org.cetusguard.metrics.Metrics;
+import org.cetusguard.observe.Exchange;
+import org.cetusguard.observe.Metrics;
 import org.cetusguard.policy.ContainerPolicy;
 import org.eclipse.jetty.client.BytesRequestContent;
 import org.eclipse.jetty.client.HttpUpgrader;

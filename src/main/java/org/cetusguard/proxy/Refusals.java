@@ -12,9 +12,9 @@ import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.WriteListener;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
-import org.cetusguard.audit.Exchange;
 import org.cetusguard.gate.DaemonAnswer;
 import org.cetusguard.gate.Refuse;
+import org.cetusguard.observe.Exchange;
 import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 import org.eclipse.jetty.http.DateGenerator;
 import org.eclipse.jetty.http.HttpFields;
@@ -254,25 +254,5 @@ final class Refusals {
         public void onError(Throwable failure) {
             answer.start();
         }
-    }
-
-    /** Control characters must not reach the log raw: a client could forge log lines with them. */
-    static String printable(String s) {
-        StringBuilder out = null;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            boolean bad = c < 0x20 || c == 0x7f;
-            if (bad && out == null) {
-                out = new StringBuilder(s.length() + 8).append(s, 0, i);
-            }
-            if (out != null) {
-                if (bad) {
-                    out.append(String.format("\\x%02x", (int) c));
-                } else {
-                    out.append(c);
-                }
-            }
-        }
-        return out == null ? s : out.toString();
     }
 }

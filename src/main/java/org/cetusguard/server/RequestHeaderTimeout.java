@@ -3,6 +3,7 @@ package org.cetusguard.server;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 
+import org.cetusguard.jetty.JettyInternals;
 import org.eclipse.jetty.http.HttpCompliance;
 import org.eclipse.jetty.http.HttpException;
 import org.eclipse.jetty.http.HttpParser;
@@ -12,7 +13,6 @@ import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
-import org.eclipse.jetty.server.internal.HttpConnection;
 import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.NanoTime;
 
@@ -33,19 +33,9 @@ final class RequestHeaderTimeout extends HttpConnectionFactory {
 
     @Override
     public Connection newConnection(Connector connector, EndPoint endPoint) {
-        HttpConnection connection = new HttpConnection(getHttpConfiguration(), connector, endPoint) {
-            @Override
-            protected HttpParser newHttpParser(HttpCompliance compliance) {
-                HttpParser stock = super.newHttpParser(compliance);
-                HttpParser parser = new DeadlineParser((HttpParser.RequestHandler) stock.getHandler(),
-                        getHttpConfiguration().getRequestHeaderSize(), compliance, timeoutNanos);
-                parser.setHeaderCacheSize(stock.getHeaderCacheSize());
-                parser.setHeaderCacheCaseSensitive(stock.isHeaderCacheCaseSensitive());
-                return parser;
-            }
-        };
-        connection.setTransferEncodingChunkMaxLength(getTransferEncodingChunkMaxLength());
-        return configure(connection, connector, endPoint);
+        return configure(JettyInternals.httpConnection(this, connector, endPoint,
+                (handler, maxHeaderBytes, compliance) -> new DeadlineParser(handler, maxHeaderBytes, compliance, timeoutNanos)),
+                connector, endPoint);
     }
 
     /** Checks the deadline each time new bytes of an unfinished request head are to be parsed. */

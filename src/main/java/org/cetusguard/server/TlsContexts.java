@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 
+import org.cetusguard.config.Options;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 
 /**
@@ -15,6 +16,32 @@ public final class TlsContexts {
     private static final String[] PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
 
     private TlsContexts() {
+    }
+
+    /** The frontends' TLS from the -frontend-tls-* options, or null for plain HTTP; both a certificate and a key, or neither. */
+    public static SslContextFactory.Server frontend(Options options) throws StartupException {
+        boolean cert = present(options.frontendTlsCert());
+        boolean key = present(options.frontendTlsKey());
+        if (!cert && !key) {
+            if (present(options.frontendTlsCacert())) {
+                throw new StartupException("-frontend-tls-cacert needs -frontend-tls-cert and -frontend-tls-key");
+            }
+            return null;
+        }
+        if (!cert || !key) {
+            throw new StartupException("frontend TLS needs both -frontend-tls-cert and -frontend-tls-key");
+        }
+        return server(options.frontendTlsCacert(), options.frontendTlsCert(), options.frontendTlsKey());
+    }
+
+    /** Whether any -backend-tls-* option is set: then the daemon is spoken to over TLS. */
+    public static boolean backendConfigured(Options options) {
+        return present(options.backendTlsCacert()) || present(options.backendTlsCert()) || present(options.backendTlsKey());
+    }
+
+    /** The daemon side's TLS from the -backend-tls-* options, or null when none is set (plain HTTP). */
+    public static SslContextFactory.Client backend(Options options) throws StartupException {
+        return backendConfigured(options) ? client(options.backendTlsCacert(), options.backendTlsCert(), options.backendTlsKey()) : null;
     }
 
     /** A frontend that serves TLS; with a CA file, clients must present a certificate it signed. */

@@ -70,9 +70,12 @@ class OperationsIT {
 
     @Test
     void metricsAreServedOnTheirOwnListenerOnly(@TempDir Path dir) throws Exception {
-        int metricsPort = ProxyProcess.freePort();
-        try (ProxyProcess proxy = ProxyProcess.start(dir, Map.of(), "-metrics-addr", "tcp://127.0.0.1:" + metricsPort,
-                "-rules", "GET %API_PREFIX_CONTAINERS%/json")) {
+        int[] chosen = new int[1];
+        try (ProxyProcess proxy = ProxyProcess.startOnFreePort(dir, Map.of(), port -> {
+            chosen[0] = port;
+            return new String[] {"-metrics-addr", "tcp://127.0.0.1:" + port, "-rules", "GET %API_PREFIX_CONTAINERS%/json"};
+        })) {
+            int metricsPort = chosen[0];
             testbed.docker(proxy.dockerHost(), "ps").requireOk();
             assertFalse(testbed.docker(proxy.dockerHost(), "images").ok());
             HttpClient http = HttpClient.newHttpClient();
@@ -112,11 +115,12 @@ class OperationsIT {
             testbed.docker(DockerTestbed.DIRECT_DOCKER_HOST, "run", "-d", "--name", c, "--network", "none",
                     testbed.image(), "sleep", "120").requireOk();
             // An interactive session that is open across the reload.
-            ProcessBuilder session = new ProcessBuilder(testbed.dockerCli(), "exec", "-i", c, "sh", "-c", "read line; echo got $line");
+            ProcessBuilder session = new ProcessBuilder(testbed.dockerCli(), "exec", "-i", c, "sh", "-c", "echo ready; read line; echo got $line");
             session.environment().put("DOCKER_HOST", proxy.dockerHost());
             session.environment().put("DOCKER_CONFIG", dir.toString());
             Process exec = session.start();
-            Thread.sleep(1000);
+            BufferedReader execOut = new BufferedReader(new InputStreamReader(exec.getInputStream(), StandardCharsets.UTF_8));
+            assertEquals("ready", execOut.readLine(), "the session is attached through the proxy before the reload");
 
             Files.writeString(rules, "GET %API_PREFIX_IMAGES%/json\n");
             proxy.signal("HUP");
@@ -129,7 +133,7 @@ class OperationsIT {
                 stdin.write("hello\n".getBytes(StandardCharsets.UTF_8));
             }
             assertTrue(exec.waitFor(20, TimeUnit.SECONDS), "the session open across the reload ends normally");
-            String output = new BufferedReader(new InputStreamReader(exec.getInputStream(), StandardCharsets.UTF_8)).readLine();
+            String output = execOut.readLine();
             assertEquals("got hello", output);
 
             Files.writeString(rules, "get /nope\n");

@@ -24,19 +24,55 @@ final class ProxyProcess implements AutoCloseable {
         this.port = port;
     }
 
-    /** Starts the proxy on a free loopback port (given as -frontend-addr) and waits until it answers. */
+    /**
+     * Starts the proxy with a loopback frontend of its own on port 0 (given as the first -frontend-addr)
+     * and waits until it serves; the port is the one its "serve on" line names, so no port is picked
+     * first and bound later.
+     */
     static ProxyProcess start(Path dir, Map<String, String> env, String... args) throws Exception {
-        int port = freePort();
-        List<String> command = new ArrayList<>(List.of(script().toString(), "-frontend-addr", "tcp://127.0.0.1:" + port));
+        List<String> command = new ArrayList<>(List.of(script().toString(), "-frontend-addr", "tcp://127.0.0.1:0"));
         command.addAll(List.of(args));
         Path out = Files.createTempFile(dir, "stdout", ".log");
         Path err = Files.createTempFile(dir, "stderr", ".log");
         ProcessBuilder builder = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile());
         builder.environment().keySet().removeIf(k -> k.startsWith("CETUSGUARD_") || k.equals("DOCKER_HOST"));
         builder.environment().putAll(env);
-        ProxyProcess proxy = new ProxyProcess(builder.start(), out, err, port);
-        proxy.awaitListening(Duration.ofSeconds(20));
-        return proxy;
+        Process process = builder.start();
+        try {
+            return new ProxyProcess(process, out, err, awaitServing(process, out, err, Duration.ofSeconds(20)));
+        } catch (Exception | AssertionError e) {
+            process.destroyForcibly();
+            throw e;
+        }
+    }
+
+    /** The arguments of a start that need a port of the test's choosing (a second frontend, the metrics listener). */
+    interface ArgumentsForPort {
+        String[] arguments(int port) throws Exception;
+    }
+
+    /**
+     * {@link #start} with a port the test must know before the start: a free one is picked, and when
+     * another process takes it before the proxy binds it (the proxy then stops with "Address already
+     * in use"), another one is picked, a few times.
+     */
+    static ProxyProcess startOnFreePort(Path dir, Map<String, String> env, ArgumentsForPort args) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return start(dir, env, args.arguments(freePort()));
+            } catch (PortTaken taken) {
+                if (attempt == 5) {
+                    throw taken;
+                }
+            }
+        }
+    }
+
+    /** The proxy stopped at startup because a port it was given was taken meanwhile. */
+    static final class PortTaken extends AssertionError {
+        PortTaken(String message) {
+            super(message);
+        }
     }
 
     static Path script() {
@@ -60,8 +96,16 @@ final class ProxyProcess implements AutoCloseable {
             p.getOutputStream().write(stdin);
         }
         p.getOutputStream().close();
+        // Both pipes drained at once: a child that fills one while the other is read would never end.
+        java.util.concurrent.CompletableFuture<byte[]> errRead = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return p.getErrorStream().readAllBytes();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
         byte[] out = p.getInputStream().readAllBytes();
-        byte[] err = p.getErrorStream().readAllBytes();
+        byte[] err = errRead.get(30, java.util.concurrent.TimeUnit.SECONDS);
         if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
             p.destroyForcibly();
             throw new AssertionError("tool did not finish: " + command);
@@ -100,21 +144,25 @@ final class ProxyProcess implements AutoCloseable {
         throw new AssertionError("no \"" + text + "\" in " + log + ":\n" + Files.readString(log, StandardCharsets.UTF_8));
     }
 
-    private void awaitListening(Duration timeout) throws Exception {
+    /** Waits for the first "serve on tcp://127.0.0.1:PORT" line (printed once every listener is bound) and returns PORT. */
+    private static int awaitServing(Process process, Path out, Path err, Duration timeout) throws Exception {
+        java.util.regex.Pattern serving = java.util.regex.Pattern.compile("serve on tcp://127\\.0\\.0\\.1:([0-9]+)\n");
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new AssertionError("cetusguard exited " + process.exitValue() + ": " + stderr());
+            java.util.regex.Matcher m = serving.matcher(Files.readString(out, StandardCharsets.UTF_8));
+            if (m.find()) {
+                return Integer.parseInt(m.group(1));
             }
-            try (java.net.Socket s = new java.net.Socket("127.0.0.1", port)) {
-                return;
-            } catch (IOException notYet) {
-                Thread.sleep(25);
+            if (process.waitFor(25, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                String stderr = Files.readString(err, StandardCharsets.UTF_8);
+                String message = "cetusguard exited " + process.exitValue() + ": " + stderr;
+                throw stderr.contains("Address already in use") ? new PortTaken(message) : new AssertionError(message);
             }
         }
-        throw new AssertionError("cetusguard did not listen within " + timeout);
+        throw new AssertionError("cetusguard did not serve within " + timeout + ": " + Files.readString(err, StandardCharsets.UTF_8));
     }
 
+    /** A loopback port free now; for a start, see {@link #startOnFreePort}. */
     static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();

@@ -18,12 +18,14 @@ class ReloadValidationIT {
     @Test
     void aReloadedProfileMustNameARealFrontendAsStartupRequires(@TempDir Path dir) throws Exception {
         Path profiles = dir.resolve("profiles.conf");
-        int port = ProxyProcess.freePort();
-        String frontend = "tcp://127.0.0.1:" + port;
-        Files.writeString(profiles, "[profile a]\nmatch listener " + frontend + "\nrule GET %API_PREFIX_IMAGES%/json\n");
+        String[] chosen = new String[1];
         // ProxyProcess adds -frontend-addr for a port of its own; this one is the second frontend.
-        try (ProxyProcess proxy = ProxyProcess.start(dir, Map.of(), "-frontend-addr", frontend,
-                "-profiles-file", profiles.toString())) {
+        try (ProxyProcess proxy = ProxyProcess.startOnFreePort(dir, Map.of(), port -> {
+            chosen[0] = "tcp://127.0.0.1:" + port;
+            Files.writeString(profiles, "[profile a]\nmatch listener " + chosen[0] + "\nrule GET %API_PREFIX_IMAGES%/json\n");
+            return new String[] {"-frontend-addr", chosen[0], "-profiles-file", profiles.toString()};
+        })) {
+            String frontend = chosen[0];
             proxy.awaitLog(proxy.stdout, "serve on " + frontend, Duration.ofSeconds(10));
             // A reload of the same, valid file first: the signal is handled, and reloads are accepted.
             proxy.signal("HUP");

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.cetusguard.text.Escape;
 import org.junit.jupiter.api.Test;
 
 class JsonParserTest {
@@ -301,7 +302,7 @@ class JsonParserTest {
         int l = doc.member(JsonDocument.ROOT, "l");
         edit.replaceMember(doc.firstKey(l), "k", JsonWriter.string("w"));
         edit.addMember(JsonDocument.ROOT, "z", "true");
-        assertEquals("{ \"a\" : 2 , \"o\":{\"x\":\"é\\\"\\n\",\"y\":null} ,\"l\":{\"k\":\"w\"}, \"s\":\"caf\\u00e9\" ,\"z\":true}",
+        assertEquals("{ \"a\" : 2 , \"o\":{\"x\":\"é\\\"\\u000a\",\"y\":null} ,\"l\":{\"k\":\"w\"}, \"s\":\"caf\\u00e9\" ,\"z\":true}",
                 new String(edit.apply(), StandardCharsets.UTF_8));
         JsonEdit overlapping = new JsonEdit(doc);
         overlapping.replaceValue(l, "{}");
@@ -318,7 +319,18 @@ class JsonParserTest {
             assertEquals(s, parse(JsonWriter.string(s)));
         }
         assertThrows(IllegalArgumentException.class, () -> JsonWriter.string("\uD800"));
+        assertThrows(IllegalArgumentException.class, () -> JsonWriter.string("a\uDC00"));
+        assertThrows(IllegalArgumentException.class, () -> JsonWriter.string("\uD800a"));
         assertEquals("\"a\\u001b[31m\"", JsonWriter.quote("a\u001b[31m"));
-        assertEquals("\"" + "x".repeat(100) + "\"...", JsonWriter.quote("x".repeat(101)));
+        assertEquals("\"" + "x".repeat(100) + "\"... (101 characters)", JsonWriter.quote("x".repeat(101)));
+    }
+
+    /** The writer is the one escaping utility's JSON, but for the unpaired surrogates it refuses (see JsonWriter.string). */
+    @Test
+    void writerIsEscapeForJsonButRefusesWhatGoWouldReadDifferently() {
+        for (String s : List.of("plain", "<b>&", "\u202e\u2028\u0085\u007f", "é€😀", "")) {
+            assertEquals(Escape.forJson(s), JsonWriter.string(s), s);
+            assertEquals(Escape.forMessage(s, 100), JsonWriter.quote(s), s);
+        }
     }
 }

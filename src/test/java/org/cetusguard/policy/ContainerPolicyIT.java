@@ -159,9 +159,9 @@ class ContainerPolicyIT {
     @Test
     void duplicateKeysCannotHideAField() throws Exception {
         String body = "{\"Image\":\"" + testbed.image() + "\",\"HostConfig\":{\"Privileged\":false,\"privileged\":true}}";
-        String response = org.cetusguard.server.FrontendsITAccess.rawResponse(proxy.port(0),
+        String response = org.cetusguard.testbed.RawClient.exchangeUntilClose(proxy.port(0),
                 "POST /v1.41/containers/create HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: "
-                        + body.length() + "\r\n\r\n" + body);
+                        + body.length() + "\r\n\r\n" + body, java.time.Duration.ofSeconds(2));
         assertTrue(response.startsWith("HTTP/1.1 400"), response);
         assertTrue(response.contains("differ only in case"), response);
     }
@@ -169,9 +169,9 @@ class ContainerPolicyIT {
     @Test
     void anUpgradeHeaderDoesNotBypassThePolicy() throws Exception {
         String body = "{\"Image\":\"" + testbed.image() + "\",\"HostConfig\":{\"Privileged\":true}}";
-        String response = org.cetusguard.server.FrontendsITAccess.rawResponse(proxy.port(0),
+        String response = org.cetusguard.testbed.RawClient.exchangeUntilClose(proxy.port(0),
                 "POST /v1.41/containers/create HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
-                        + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body);
+                        + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body, java.time.Duration.ofSeconds(2));
         assertTrue(response.startsWith("HTTP/1.1 403"), response);
         assertTrue(response.contains("Privileged"), response);
     }

@@ -14,7 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
-import org.cetusguard.server.CetusGuardServer;
+import org.cetusguard.server.Timeouts;
 import org.cetusguard.testbed.FakeDaemon;
 import org.cetusguard.testbed.ProcessProbe;
 import org.cetusguard.testbed.RawClient;
@@ -32,7 +32,7 @@ import org.junit.jupiter.api.Test;
  * stream whose headers have come, however quiet.
  */
 class DaemonMisbehaviourTest {
-    static final CetusGuardServer.Timeouts SHORT = new CetusGuardServer.Timeouts(1_000, 1_000, 1_500);
+    static final Timeouts SHORT = new Timeouts(1_000, 1_000, 1_500);
     static final String RULES = String.join("\n", "GET %API_PREFIX_EVENTS%", "GET,POST %API_PREFIX_CONTAINERS%(/.*)?");
     static final String PING = "GET /v1.41/_ping HTTP/1.1\r\nHost: docker\r\n\r\n";
     static final Duration READ = Duration.ofSeconds(5);

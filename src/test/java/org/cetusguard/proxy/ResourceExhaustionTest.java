@@ -15,7 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
-import org.cetusguard.server.CetusGuardServer;
+import org.cetusguard.server.Timeouts;
 import org.cetusguard.testbed.FakeDaemon;
 import org.cetusguard.testbed.ProcessProbe;
 import org.cetusguard.testbed.RawClient;
@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
  * with short limits (2 s idle, 1 s for request headers) so the test takes seconds.
  */
 class ResourceExhaustionTest {
-    static final CetusGuardServer.Timeouts SHORT = new CetusGuardServer.Timeouts(2_000, 1_000, 5_000);
+    static final Timeouts SHORT = new Timeouts(2_000, 1_000, 5_000);
     static final String PING = "GET /v1.41/_ping HTTP/1.1\r\nHost: docker\r\n\r\n";
     static final Duration READ = Duration.ofSeconds(5);
 
@@ -230,7 +230,7 @@ class ResourceExhaustionTest {
         daemon.clear();
         try (RawClient c = RawClient.connect(port)) {
             c.send("POST /v1.41/containers/create HTTP/1.1\r\nHost: docker\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{\r\n");
-            Thread.sleep(300); // the first chunk has gone to the daemon
+            assertTrue(ProcessProbe.eventually(10_000, () -> daemon.chunksRead() == 1), "the first chunk reaches the daemon at once");
             c.send("zz\r\n}\r\n0\r\n\r\n");
             RawClient.Response r = c.read(READ);
             assertEquals(400, r.status(), r.toString());
@@ -304,7 +304,6 @@ class ResourceExhaustionTest {
             b.close();
             rounds++;
         }
-        Thread.sleep(200);
         assertGoodClientServed(port, 2_000);
         assertTrue(rounds > 20, "only " + rounds + " rounds");
     }

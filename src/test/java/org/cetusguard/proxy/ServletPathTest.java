@@ -22,6 +22,7 @@ import org.cetusguard.profile.Profile;
 import org.cetusguard.rules.RuleParser;
 import org.cetusguard.rules.RuleSet;
 import org.cetusguard.testbed.FakeDaemon;
+import org.cetusguard.testbed.ProcessProbe;
 import org.cetusguard.testbed.RawClient;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
@@ -111,7 +112,8 @@ class ServletPathTest {
         try (RawClient client = RawClient.connect(port)) {
             // Chunked, in two parts with a pause: the servlet must hold it whole, then send one exact body.
             client.send(post(CREATE, "Transfer-Encoding: chunked\r\n", Integer.toHexString(20) + "\r\n" + body.substring(0, 20) + "\r\n"));
-            Thread.sleep(200);
+            // The proxy holds the first part (its lease shows it) and has sent nothing on.
+            assertTrue(ProcessProbe.eventually(READ.toMillis(), () -> budget.used() > 0), "the first part is held");
             assertEquals(List.of(), daemon.received(), "nothing goes to the daemon before the body is judged");
             String rest = body.substring(20);
             client.send(Integer.toHexString(rest.length()) + "\r\n" + rest + "\r\n0\r\n\r\n");
@@ -229,8 +231,7 @@ class ServletPathTest {
         startProxy(4 << 20, "deny-privileged");
         try (RawClient client = RawClient.connect(port)) {
             client.send(post(CREATE, "Content-Length: 10000\r\n", "{\"Image\":\"busybox\","));
-            Thread.sleep(200);
-            assertTrue(budget.used() > 0, "the held body and read buffer are leased");
+            assertTrue(ProcessProbe.eventually(READ.toMillis(), () -> budget.used() > 0), "the held body and read buffer are leased");
         }
         assertMemoryReturned();
 

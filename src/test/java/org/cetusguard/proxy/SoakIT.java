@@ -13,7 +13,7 @@ import java.util.Random;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 
-import org.cetusguard.server.CetusGuardServer;
+import org.cetusguard.server.Timeouts;
 import org.cetusguard.testbed.DockerTestbed;
 import org.cetusguard.testbed.ProcessProbe;
 import org.cetusguard.testbed.RawClient;
@@ -42,7 +42,7 @@ class SoakIT {
     static void start() throws Exception {
         DockerTestbed.get();
         // Short client-side limits so that whatever the hostile clients leave behind is reaped within seconds.
-        proxy = RunningProxy.start(new CetusGuardServer.Timeouts(2_000, 1_000, 60_000),
+        proxy = RunningProxy.start(new Timeouts(2_000, 1_000, 60_000),
                 "-backend-addr", DockerTestbed.DIRECT_DOCKER_HOST, "-frontend-addr", "tcp://127.0.0.1:0",
                 "-rules", RULES, "-log-level", "0");
         port = proxy.port(0);

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +15,7 @@ import java.util.Map;
 
 import org.cetusguard.testbed.CliResult;
 import org.cetusguard.testbed.DockerTestbed;
+import org.cetusguard.testbed.RawClient;
 import org.cetusguard.testbed.RunningProxy;
 import org.cetusguard.testbed.TestCerts;
 import org.junit.jupiter.api.BeforeAll;
@@ -196,24 +196,7 @@ class FrontendsIT {
 
     /** One request on a fresh connection; the response is read until the connection closes or 2 s pass. */
     static String rawResponse(int port, String request) throws Exception {
-        try (Socket socket = new Socket("127.0.0.1", port)) {
-            socket.setSoTimeout(2000);
-            OutputStream out = socket.getOutputStream();
-            out.write((request.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n")).getBytes(StandardCharsets.ISO_8859_1));
-            out.flush();
-            InputStream in = socket.getInputStream();
-            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-            byte[] buffer = new byte[8192];
-            try {
-                int n;
-                while ((n = in.read(buffer)) >= 0) {
-                    bytes.write(buffer, 0, n);
-                }
-            } catch (java.net.SocketTimeoutException enough) {
-                // keep what arrived
-            }
-            return bytes.toString(StandardCharsets.ISO_8859_1);
-        }
+        return RawClient.exchangeUntilClose(port, request, Duration.ofSeconds(2));
     }
 
     /** What the README promises: a TLS alert record (content type 21, version 3.x), never an HTTP answer. */

@@ -24,6 +24,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import org.cetusguard.text.Escape;
+
 /**
  * A stand-in for the Docker daemon on a Unix socket that records, byte for byte, every request the
  * proxy sends it, and answers as told by its {@link Mode}.
@@ -93,6 +95,7 @@ public final class FakeDaemon implements AutoCloseable {
     private final List<Received> received = Collections.synchronizedList(new ArrayList<>());
     private final List<String> problems = Collections.synchronizedList(new ArrayList<>());
     private final AtomicInteger incomplete = new AtomicInteger();
+    private final AtomicInteger chunks = new AtomicInteger();
     private final AtomicInteger sequence = new AtomicInteger();
     private final AtomicInteger accepted = new AtomicInteger();
     private final Set<SocketChannel> open = ConcurrentHashMap.newKeySet();
@@ -151,6 +154,11 @@ public final class FakeDaemon implements AutoCloseable {
         return incomplete.get();
     }
 
+    /** Chunks of chunked request bodies read whole, of complete and incomplete requests alike. */
+    public int chunksRead() {
+        return chunks.get();
+    }
+
     /** Connections accepted since start. */
     public int accepted() {
         return accepted.get();
@@ -166,6 +174,7 @@ public final class FakeDaemon implements AutoCloseable {
         received.clear();
         problems.clear();
         incomplete.set(0);
+        chunks.set(0);
     }
 
     /** Closes every connection from the proxy at once, as a crashing daemon would. */
@@ -349,14 +358,14 @@ public final class FakeDaemon implements AutoCloseable {
             }
             Matcher m = REQUEST_LINE.matcher(requestLine);
             if (!m.matches()) {
-                problem("bad request line: " + printable(requestLine));
+                problem("bad request line: " + Escape.forMessageText(requestLine));
                 p.method = "?";
                 p.target = requestLine;
             } else {
                 p.method = m.group(1);
                 p.target = m.group(2);
                 if (!p.target.startsWith("/")) {
-                    problem("target not in origin-form: " + printable(p.target));
+                    problem("target not in origin-form: " + Escape.forMessageText(p.target));
                 }
             }
             while (true) {
@@ -365,12 +374,12 @@ public final class FakeDaemon implements AutoCloseable {
                     break;
                 }
                 if (line.charAt(0) == ' ' || line.charAt(0) == '\t') {
-                    problem("obsolete line folding: " + printable(line));
+                    problem("obsolete line folding: " + Escape.forMessageText(line));
                     continue;
                 }
                 Matcher h = HEADER.matcher(line);
                 if (!h.matches()) {
-                    problem("bad header line: " + printable(line));
+                    problem("bad header line: " + Escape.forMessageText(line));
                     continue;
                 }
                 p.headers.add(new String[] {h.group(1), h.group(2)});
@@ -410,7 +419,7 @@ public final class FakeDaemon implements AutoCloseable {
         }
         String value = lengths.get(0);
         if (!value.matches("[0-9]{1,18}")) {
-            problem("bad Content-Length: " + printable(value));
+            problem("bad Content-Length: " + Escape.forMessageText(value));
             return new byte[0];
         }
         return readExactly(in, p, Long.parseLong(value));
@@ -421,7 +430,7 @@ public final class FakeDaemon implements AutoCloseable {
         while (true) {
             String sizeLine = readLine(in, p, false);
             if (!sizeLine.matches("[0-9a-fA-F]{1,15}")) {
-                problem("bad chunk size line: " + printable(sizeLine));
+                problem("bad chunk size line: " + Escape.forMessageText(sizeLine));
                 if (!sizeLine.matches("[0-9a-fA-F]{1,15};.*")) {
                     throw new EOFException("cannot frame the body");
                 }
@@ -435,6 +444,7 @@ public final class FakeDaemon implements AutoCloseable {
                 return body.toByteArray();
             }
             body.writeBytes(readExactly(in, p, size));
+            chunks.incrementAndGet();
             if (!readLine(in, p, false).isEmpty()) {
                 problem("chunk data longer than its size");
             }
@@ -468,14 +478,14 @@ public final class FakeDaemon implements AutoCloseable {
             p.raw.write(b);
             if (b == '\n') {
                 if (previous != '\r') {
-                    problem("bare LF line ending after: " + printable(line.toString()));
+                    problem("bare LF line ending after: " + Escape.forMessageText(line.toString()));
                     return line.toString();
                 }
                 line.setLength(line.length() - 1);
                 return line.toString();
             }
             if (previous == '\r') {
-                problem("bare CR inside a line: " + printable(line.toString()));
+                problem("bare CR inside a line: " + Escape.forMessageText(line.toString()));
             }
             if (b == 0) {
                 problem("NUL byte in a line");
@@ -490,19 +500,6 @@ public final class FakeDaemon implements AutoCloseable {
 
     private void problem(String what) {
         problems.add(what);
-    }
-
-    /** Control characters made visible, for messages. */
-    public static String printable(String s) {
-        StringBuilder b = new StringBuilder();
-        for (char c : s.toCharArray()) {
-            if (c < 0x20 || c == 0x7f) {
-                b.append(String.format("\\x%02x", (int) c));
-            } else {
-                b.append(c);
-            }
-        }
-        return b.toString();
     }
 
     private static void closeQuietly(SocketChannel ch) {

@@ -66,6 +66,43 @@ public final class RawClient implements AutoCloseable {
         return new RawClient(s);
     }
 
+    /**
+     * One request on a fresh connection, asked to close after it ({@code Connection: close} added to
+     * its headers): everything that arrives until the proxy closes or {@code timeout} passes, as text.
+     */
+    public static String exchangeUntilClose(int port, String request, Duration timeout) throws IOException {
+        try (RawClient client = connect(port)) {
+            client.send(request.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n"));
+            return new String(client.readUntilClose(timeout), StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    /** The bytes that arrive until the proxy closes the connection (or resets it) or {@code timeout} passes. */
+    public byte[] readUntilClose(Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        byte[] buffer = new byte[8192];
+        try {
+            while (true) {
+                long left = (deadline - System.nanoTime()) / 1_000_000;
+                if (left <= 0) {
+                    break;
+                }
+                socket.setSoTimeout((int) left);
+                int n = in.read(buffer);
+                if (n < 0) {
+                    break;
+                }
+                bytes.write(buffer, 0, n);
+            }
+        } catch (SocketTimeoutException enough) {
+            // keep what arrived
+        } catch (IOException reset) {
+            // a reset ends the connection like EOF
+        }
+        return bytes.toByteArray();
+    }
+
     public RawClient send(String text) throws IOException {
         return send(text.getBytes(StandardCharsets.ISO_8859_1));
     }
@@ -105,7 +142,7 @@ public final class RawClient implements AutoCloseable {
             }
             String[] parts = statusLine.split(" ", 3);
             if (parts.length < 2 || !parts[0].startsWith("HTTP/")) {
-                throw new IOException("not an HTTP status line: " + FakeDaemon.printable(statusLine));
+                throw new IOException("not an HTTP status line: " + org.cetusguard.text.Escape.forMessageText(statusLine));
             }
             int status = Integer.parseInt(parts[1]);
             List<String[]> headers = new ArrayList<>();

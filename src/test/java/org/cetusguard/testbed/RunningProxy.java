@@ -9,6 +9,7 @@ import org.cetusguard.config.OptionsParser;
 import org.cetusguard.profile.ClientProfiles;
 import org.cetusguard.profile.ProfileLoader;
 import org.cetusguard.server.CetusGuardServer;
+import org.cetusguard.server.Timeouts;
 
 /** A CetusGuard started in this JVM from command-line arguments, exactly as Main would start it. */
 public final class RunningProxy implements AutoCloseable {
@@ -30,15 +31,14 @@ public final class RunningProxy implements AutoCloseable {
     public static RunningProxy start(Map<String, String> env, long idleTimeoutMs, String... args) throws Exception {
         Options options = OptionsParser.parse(args, env);
         ClientProfiles rules = ProfileLoader.load(options);
-        CetusGuardServer server = idleTimeoutMs > 0
-                ? new CetusGuardServer(options, rules, idleTimeoutMs)
-                : new CetusGuardServer(options, rules);
+        CetusGuardServer server = new CetusGuardServer(options, rules,
+                idleTimeoutMs > 0 ? Timeouts.DEFAULT.withClientIdle(idleTimeoutMs) : Timeouts.DEFAULT);
         server.start();
         return new RunningProxy(server);
     }
 
-    /** With the given client and daemon time limits (see {@link CetusGuardServer.Timeouts}). */
-    public static RunningProxy start(CetusGuardServer.Timeouts timeouts, String... args) throws Exception {
+    /** With the given client and daemon time limits (see {@link Timeouts}). */
+    public static RunningProxy start(Timeouts timeouts, String... args) throws Exception {
         Options options = OptionsParser.parse(args, Map.of());
         CetusGuardServer server = new CetusGuardServer(options, ProfileLoader.load(options), timeouts);
         server.start();

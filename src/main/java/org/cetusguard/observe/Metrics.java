@@ -1,6 +1,4 @@
-package org.cetusguard.metrics;
-
-import org.cetusguard.audit.Exchange;
+package org.cetusguard.observe;
 
 /** What the proxy counts. The default does nothing, so no metrics classes load unless asked for. */
 public interface Metrics {

@@ -1,4 +1,4 @@
-package org.cetusguard.proxy;
+package org.cetusguard.jetty;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,11 +10,21 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import org.eclipse.jetty.ee10.proxy.AsyncMiddleManServlet;
+import org.eclipse.jetty.http.HttpParser;
 import org.eclipse.jetty.io.AbstractConnection;
 import org.eclipse.jetty.io.ByteArrayEndPoint;
 import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.LocalConnector;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.internal.HttpConnection;
 import org.eclipse.jetty.util.Callback;
 import org.junit.jupiter.api.Test;
@@ -44,6 +54,46 @@ class JettyInternalsTest {
 
         assertFalse(endPoint.isFillInterested(), "the interest is gone, so the connection may read again");
         assertInstanceOf(CancellationException.class, failed.getNow(null), "the watcher learns it was withdrawn");
+    }
+
+    @Test
+    void theServersHttpConnectionTakesARequestParserOfOurs() throws Exception {
+        // What the request-headers deadline relies on: the internal HTTP/1.1 connection, subclassed, makes
+        // its parser with the overridable newHttpParser, and a parser of ours then reads every request.
+        AtomicInteger parsed = new AtomicInteger();
+        HttpConnectionFactory factory = new HttpConnectionFactory() {
+            @Override
+            public Connection newConnection(Connector connector, EndPoint endPoint) {
+                return configure(JettyInternals.httpConnection(this, connector, endPoint, (handler, max, compliance) ->
+                        new HttpParser(handler, max, compliance) {
+                            @Override
+                            public boolean parseNext(ByteBuffer buffer) {
+                                parsed.incrementAndGet();
+                                return super.parseNext(buffer);
+                            }
+                        }), connector, endPoint);
+            }
+        };
+        Server server = new Server();
+        LocalConnector connector = new LocalConnector(server, factory);
+        server.addConnector(connector);
+        server.setHandler(new Handler.Abstract() {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback) {
+                response.write(true, ByteBuffer.wrap(request.getHttpURI().getPath().getBytes(StandardCharsets.US_ASCII)), callback);
+                return true;
+            }
+        });
+        server.start();
+        try {
+            String answer = connector.getResponse("GET /parsed/by/ours HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            assertTrue(answer.startsWith("HTTP/1.1 200") && answer.endsWith("/parsed/by/ours"), answer);
+            assertTrue(parsed.get() > 0, "the parser of ours was not used");
+            // ... and it is Jetty's own connection (so it also takes bytes read ahead, below).
+            assertInstanceOf(HttpConnection.class, factory.newConnection(connector, new ByteArrayEndPoint()));
+        } finally {
+            server.stop();
+        }
     }
 
     @Test

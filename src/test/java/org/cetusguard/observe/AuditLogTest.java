@@ -1,4 +1,4 @@
-package org.cetusguard.audit;
+package org.cetusguard.observe;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

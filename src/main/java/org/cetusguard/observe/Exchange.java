@@ -1,4 +1,4 @@
-package org.cetusguard.audit;
+package org.cetusguard.observe;
 
 import org.eclipse.jetty.server.Request;
 

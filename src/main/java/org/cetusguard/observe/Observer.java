@@ -1,8 +1,7 @@
-package org.cetusguard.audit;
+package org.cetusguard.observe;
 
 import java.nio.ByteBuffer;
 
-import org.cetusguard.metrics.Metrics;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;

@@ -1,8 +1,7 @@
-package org.cetusguard.metrics;
+package org.cetusguard.observe;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.util.Locale;
 
 import io.prometheus.metrics.config.EscapingScheme;
@@ -11,16 +10,9 @@ import io.prometheus.metrics.core.metrics.Gauge;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
-import org.cetusguard.audit.Exchange;
-import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.http.HttpStatus;
-import org.eclipse.jetty.server.Handler;
-import org.eclipse.jetty.server.Request;
-import org.eclipse.jetty.server.Response;
-import org.eclipse.jetty.util.Callback;
 
 /**
- * The Prometheus metrics, and the handler that serves them on the metrics listener only. Labels are
+ * The Prometheus metrics ({@link MetricsEndpoint} serves them on the metrics listener). Labels are
  * from small fixed sets (methods the proxy saw are bounded by what HTTP parsing accepts, but an
  * unknown method is folded into "OTHER" so a client cannot grow the series without bound).
  */
@@ -68,21 +60,10 @@ public final class PrometheusMetrics implements Metrics {
         reloads.labelValues(succeeded ? "success" : "failure").inc();
     }
 
-    /** Serves GET /metrics in the Prometheus text format; nothing else exists on this listener. */
-    public Handler handler() {
-        return new Handler.Abstract.NonBlocking() {
-            @Override
-            public boolean handle(Request request, Response response, Callback callback) throws IOException {
-                if (!"/metrics".equals(request.getHttpURI().getPath()) || !"GET".equals(request.getMethod())) {
-                    Response.writeError(request, response, callback, HttpStatus.NOT_FOUND_404);
-                    return true;
-                }
-                ByteArrayOutputStream body = new ByteArrayOutputStream(4096);
-                PrometheusTextFormatWriter.create().write(body, registry.scrape(), EscapingScheme.UNDERSCORE_ESCAPING);
-                response.getHeaders().put(HttpHeader.CONTENT_TYPE, PrometheusTextFormatWriter.CONTENT_TYPE);
-                response.write(true, ByteBuffer.wrap(body.toByteArray()), callback);
-                return true;
-            }
-        };
+    /** The counters in the Prometheus text format, for {@link MetricsEndpoint}. */
+    byte[] scrape() throws IOException {
+        ByteArrayOutputStream body = new ByteArrayOutputStream(4096);
+        PrometheusTextFormatWriter.create().write(body, registry.scrape(), EscapingScheme.UNDERSCORE_ESCAPING);
+        return body.toByteArray();
     }
 }
