@@ -159,6 +159,18 @@ class ScopeAndRedactionIT {
 
         // Directly, the daemon has it all: the proxy is what hid it.
         assertTrue(docker(DockerTestbed.DIRECT_DOCKER_HOST, "inspect", name).requireOk().stdoutText().contains(secret));
+
+        // docker top works; `ps e` would print every process's environment (red-team finding): refused.
+        assertFalse(docker(display, "top", name).requireOk().stdoutText().contains(secret));
+        assertTrue(docker(DockerTestbed.DIRECT_DOCKER_HOST, "top", name, "e").requireOk().stdoutText().contains(secret),
+                "ps e shows the environment, directly");
+        for (String[] psArgs : new String[][] {{"e"}, {"-o", "pid,args=X", "e"}}) {
+            List<String> command = new ArrayList<>(List.of("top", name));
+            command.addAll(List.of(psArgs));
+            CliResult top = docker(display, command.toArray(new String[0]));
+            assertFalse(top.ok() || top.stdoutText().contains(secret), top::toString);
+            assertTrue(top.stderr().contains("ps_args"), top::toString);
+        }
     }
 
     @Test
