@@ -42,6 +42,8 @@ class RoomsTest {
      *   <li>observe (audit log, metrics) is written to by the adapters and assembled by server;
      *   <li>profile: config (a listener is a frontend address; ProfileLoader reads the options) and json
      *       (its messages quote values with JsonWriter.quote);
+     *   <li>gate: json (a scoped client's list {@code filters} are JSON in the query: ScopedQuery reads them
+     *       as the daemon does and writes them back with the scope's label filter merged);
      *   <li>proxy: besides the gate, the types the gate takes and gives (profile's ClientIdentity, policy's
      *       ContainerPolicy for a held body), json (DaemonImages reads the daemon's image answers for the
      *       policy) and config (the backend's Address);
@@ -60,7 +62,7 @@ class RoomsTest {
             "json", "text",
             "policy", "json rules text log",
             "profile", "rules policy json config text log",
-            "gate", "rules policy profile text log",
+            "gate", "rules policy profile json text log",
             "observe", "text log",
             "proxy", "gate profile policy json config observe jetty text log",
             "server", "proxy gate profile config observe jetty text log",

@@ -18,6 +18,7 @@ import org.cetusguard.config.OptionsParser;
 import org.cetusguard.gate.Decision;
 import org.cetusguard.gate.Forward;
 import org.cetusguard.gate.GateRequest;
+import org.cetusguard.gate.Lookups;
 import org.cetusguard.gate.Refuse;
 import org.cetusguard.gate.RequestGate;
 import org.cetusguard.profile.ClientIdentity;
@@ -25,6 +26,7 @@ import org.cetusguard.profile.ClientProfiles;
 import org.cetusguard.profile.Profile;
 import org.cetusguard.profile.ProfileLoader;
 import org.cetusguard.proxy.Backend;
+import org.cetusguard.proxy.ContainerDirectory;
 import org.cetusguard.proxy.DaemonImages;
 import org.cetusguard.rules.NearMiss;
 import org.cetusguard.rules.Rule;
@@ -82,16 +84,30 @@ final class CheckCommand {
         }
         Forward forward = (Forward) decision;
         byte[] body = own.body() == null ? null : read(own.body());
-        Decision judged = forward.checkBody() && body != null ? judgeBody(options, gate, forward, body) : forward;
+        Decision judged;
+        if (forward.resolve() != null) {
+            // A scoped client naming a container (only-label): resolved with the daemon, as the proxy does.
+            byte[] judgedBody = forward.checkBody() ? body : null;
+            judged = withDaemon(options, backend -> gate.complete(forward, judgedBody,
+                    new Lookups(DaemonImages.forTool(backend), ContainerDirectory.forTool(backend))));
+        } else {
+            judged = forward.checkBody() && body != null ? judgeBody(options, gate, forward, body) : forward;
+        }
         if (judged instanceof Refuse refuse) {
             printRefusal(out, refuse);
-            out.println("  by the container policy; the rules allow the request");
+            out.println(refuse.cause() == Refuse.Cause.SCOPE ? "  by the client's scope (only-label); the rules allow the request"
+                    : "  by the container policy; the rules allow the request");
         } else {
             out.println((forward.wouldDeny() ? "allowed in audit-only mode (no rule allows it): " : "allowed: ")
                     + method + " " + target);
         }
         out.println("  profile: " + describe(forward.profile()));
-        out.println("  forwarded as: " + forward.target());
+        out.println("  forwarded as: " + (judged instanceof Forward sent ? sent.target() : forward.target()));
+        if (forward.answer() != null) {
+            out.println("  answer: rewritten (" + forward.answer().kind().name().toLowerCase(java.util.Locale.ROOT).replace('_', ' ') + ")");
+        } else if (forward.events()) {
+            out.println("  answer: events filtered line by line");
+        }
         if (forward.rule() != null) {
             Rule rule = forward.rule();
             out.println("  rule: " + rule.line().strip() + "  (" + rule.origin() + ", line " + rule.lineNumber() + ")");

@@ -1,14 +1,18 @@
 package org.cetusguard.gate;
 
 import com.google.re2j.Pattern;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
+import org.cetusguard.policy.AnswerRewrite;
 import org.cetusguard.policy.ContainerPolicy;
 import org.cetusguard.policy.ImageFacts;
+import org.cetusguard.policy.LabelScope;
 import org.cetusguard.policy.Verdict;
 import org.cetusguard.profile.ClientProfiles;
 import org.cetusguard.profile.Profile;
@@ -74,9 +78,103 @@ public final class RequestGate {
         if (rule == null && !auditOnly) {
             return new Refuse(403, "forbidden by CetusGuard: " + method + " " + decoded, Refuse.Cause.RULES, decoded, profile.name());
         }
+        ContainerPolicy policy = profile.policy();
+        String unredactable;
+        try {
+            unredactable = policy.refusesAnswer(decoded, policy.redactsEnv() ? ScopedQuery.of(query).first("ps_args") : null);
+        } catch (ScopedQuery.Unreadable e) {
+            return new Refuse(400, "bad request: " + e.getMessage(), Refuse.Cause.POLICY, decoded, profile.name());
+        }
+        if (unredactable != null) {
+            return new Refuse(403, "forbidden by CetusGuard: " + method + " " + decoded + " is " + unredactable, Refuse.Cause.POLICY,
+                    decoded, profile.name());
+        }
         boolean upgrade = request.asksForTcpUpgrade() && isHijackEndpoint(decoded);
-        boolean checkBody = profile.policy().inspects(method, decoded);
-        return new Forward(method, target, decoded, query, rule, profile, upgrade, checkBody, null);
+        boolean checkBody = policy.inspects(method, decoded);
+        AnswerRewrite answer = policy.answer(method, decoded);
+        LabelScope scope = policy.scope();
+        if (scope.isEmpty()) {
+            boolean events = policy.redactsEnv() && ScopeRoute.of(method, decoded, path.encoded()).kind() == ScopeRoute.Kind.EVENTS;
+            return new Forward(method, target, decoded, query, rule, profile, upgrade, checkBody, null, null, answer, events);
+        }
+        return scoped(new Forward(method, target, decoded, query, rule, profile, upgrade, checkBody, null, null, answer, false),
+                ScopeRoute.of(method, decoded, path.encoded()), path.encoded(), request.contentType());
+    }
+
+    // ---------------------------------------------------------------- scope (only-label)
+
+    /**
+     * A scoped client's request, as far as it can be decided without the daemon: refused when it
+     * reaches containers in bulk, a list or prune gets the scope's label filter in its query, and a
+     * request naming a container or an exec is left for {@link #complete} to resolve.
+     */
+    private Decision scoped(Forward forward, ScopeRoute route, String encodedPath, String contentType) {
+        String method = forward.method();
+        String path = forward.path();
+        String profile = forward.profile().name();
+        if (isForm(contentType)) {
+            // The daemon reads a form body as query parameters (Go's ParseForm), which would override
+            // the filters or the container the proxy put in the query.
+            return new Refuse(400, "bad request: a form body is not accepted from a client limited to its own containers",
+                    Refuse.Cause.SCOPE, path, profile);
+        }
+        try {
+            switch (route.kind()) {
+                case REFUSED:
+                    return new Refuse(403, "forbidden by CetusGuard: " + method + " " + path
+                            + " reaches containers outside this client's scope", Refuse.Cause.SCOPE, path, profile);
+                case LIST, PRUNE: {
+                    ScopedQuery query = ScopedQuery.of(forward.query());
+                    Map<String, List<String>> filters = query.filters();
+                    if (route.kind() == ScopeRoute.Kind.LIST && (filters.containsKey("before") || filters.containsKey("since"))) {
+                        return withResolve(forward, route);
+                    }
+                    return forward.withTarget(encodedPath + "?" + query.withFilters(scopeFilters(filters, forward)));
+                }
+                case CONTAINER, EXEC, COMMIT:
+                    ScopedQuery.of(forward.query());
+                    return withResolve(forward, route);
+                case BUILD: {
+                    String network = ScopedQuery.of(forward.query()).first("networkmode");
+                    if (network != null && network.startsWith("container:")) {
+                        return new Refuse(403, "forbidden by CetusGuard: a build in another container's network namespace"
+                                + " (networkmode=container:...) by a client limited to its own containers", Refuse.Cause.SCOPE, path, profile);
+                    }
+                    return forward;
+                }
+                case EVENTS:
+                    return new Forward(method, forward.target(), path, forward.query(), forward.rule(), forward.profile(),
+                            forward.upgrade(), forward.checkBody(), null, null, forward.answer(), true);
+                default:
+                    return forward;
+            }
+        } catch (ScopedQuery.Unreadable e) {
+            return new Refuse(400, "bad request: " + e.getMessage(), Refuse.Cause.SCOPE, path, profile);
+        }
+    }
+
+    private static Forward withResolve(Forward forward, ScopeRoute route) {
+        return new Forward(forward.method(), forward.target(), forward.path(), forward.query(), forward.rule(), forward.profile(),
+                forward.upgrade(), forward.checkBody(), null, route, forward.answer(), forward.events());
+    }
+
+    /** {@code application/x-www-form-urlencoded}, as Go's mime.ParseMediaType reads the header (case and parameters aside). */
+    private static boolean isForm(String contentType) {
+        if (contentType == null) {
+            return false;
+        }
+        int semicolon = contentType.indexOf(';');
+        String type = (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).strip();
+        return type.equalsIgnoreCase("application/x-www-form-urlencoded");
+    }
+
+    /** The client's filters with the scope's labels added to its label filters (the daemon ANDs them). */
+    private static Map<String, List<String>> scopeFilters(Map<String, List<String>> filters, Forward forward) {
+        Map<String, List<String>> out = new LinkedHashMap<>(filters);
+        List<String> labels = new ArrayList<>(out.getOrDefault("label", List.of()));
+        labels.addAll(forward.policy().scope().filters());
+        out.put("label", labels);
+        return out;
     }
 
     /**
@@ -108,10 +206,15 @@ public final class RequestGate {
 
     /** The body: forward exactly these bytes (the client's, or the policy's rewrite), or refuse. */
     public Decision decideBody(Forward forward, byte[] body, Map<String, ImageFacts> images) {
+        return decideBody(forward, body, images, Map.of());
+    }
+
+    /** {@link #decideBody(Forward, byte[], Map)}, with the full ID of each container the body names (only-label). */
+    public Decision decideBody(Forward forward, byte[] body, Map<String, ImageFacts> images, Map<String, String> containers) {
         if (!forward.checkBody()) {
             return forward.withBody(body);
         }
-        Verdict verdict = forward.policy().check(forward.method(), forward.path(), forward.query(), body, images);
+        Verdict verdict = forward.policy().check(forward.method(), forward.path(), forward.query(), body, images, containers);
         if (verdict instanceof Verdict.Allow) {
             return forward.withBody(body);
         }
@@ -127,6 +230,45 @@ public final class RequestGate {
      * daemon that cannot be asked is a refusal, 502).
      */
     public CompletableFuture<Decision> decideBody(Forward forward, byte[] body, ImageLookup images) {
+        return decideBody(forward, body, images, Map.of());
+    }
+
+    /**
+     * Finishes a decision that needs the daemon ({@link Forward#deferred}): resolves the container or
+     * exec a scoped client names (only-label), then judges the body ({@code body} null for a body
+     * that streams unjudged). The result names exactly the target (and body) to send, or refuses;
+     * an object out of scope is refused with the daemon's own answer for a missing one. Completes on
+     * whichever thread the last answer arrives; never exceptionally (a daemon that cannot be asked
+     * is a refusal, 502; no memory to ask it, 503).
+     */
+    public CompletableFuture<Decision> complete(Forward forward, byte[] body, Lookups lookups) {
+        CompletableFuture<Decision> target = forward.resolve() == null ? CompletableFuture.completedFuture(forward)
+                : new Scoping(forward, lookups.containers()).target();
+        return target.thenCompose(decided -> {
+            if (!(decided instanceof Forward resolved) || body == null) {
+                return CompletableFuture.completedFuture(decided);
+            }
+            List<String> names = resolved.policy().containerReferences(resolved.method(), resolved.path(), body);
+            if (names.isEmpty()) {
+                return decideBody(resolved, body, lookups.images(), Map.of());
+            }
+            return new Scoping(resolved, lookups.containers()).references(names)
+                    .thenCompose(ids -> ids.refuse() != null ? CompletableFuture.completedFuture(ids.refuse())
+                            : decideBody(resolved, body, lookups.images(), ids.ids()));
+        }).handle((decided, failure) -> failure == null ? decided : daemonFailure(forward, failure));
+    }
+
+    /** The refusal for a lookup that failed: 503 when it had no memory, else 502. */
+    private static Refuse daemonFailure(Forward forward, Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        if (cause instanceof ImageLookup.Busy) {
+            return Refuse.busy(forward.path());
+        }
+        return new Refuse(502, "CetusGuard cannot check the request with the Docker daemon: it did not answer",
+                Refuse.Cause.DAEMON, forward.path(), forward.profile().name());
+    }
+
+    private CompletableFuture<Decision> decideBody(Forward forward, byte[] body, ImageLookup images, Map<String, String> containers) {
         List<String> references = imageReferences(forward, body);
         Map<String, CompletableFuture<ImageFacts>> pending = new HashMap<>();
         for (String reference : references) {
@@ -144,7 +286,7 @@ public final class RequestGate {
             }
             Map<String, ImageFacts> facts = new HashMap<>();
             pending.forEach((reference, future) -> facts.put(reference, future.join()));
-            return decideBody(forward, body, facts);
+            return decideBody(forward, body, facts, containers);
         });
     }
 }

@@ -20,6 +20,9 @@ public final class JsonEdit {
     private final List<Splice> splices = new ArrayList<>();
     /** Members to add, per object, as "key":value texts. */
     private final Map<Integer, List<String>> added = new LinkedHashMap<>();
+    /** The end of the last replacement, while replacements come in document order (as redaction adds them). */
+    private int inOrderUpTo;
+    private boolean inOrder = true;
 
     public JsonEdit(JsonDocument document) {
         this.document = document;
@@ -45,12 +48,42 @@ public final class JsonEdit {
     }
 
     private void add(int from, int to, String text) {
-        for (Splice other : splices) {
-            if (from < other.to() && other.from() < to) {
-                throw new IllegalStateException("overlapping edits at byte " + from);
+        // Replacements made front to back (an answer's redaction makes thousands) cannot overlap an
+        // earlier one: no need to compare each with all the others.
+        if (!inOrder || from < inOrderUpTo) {
+            inOrder = false;
+            for (Splice other : splices) {
+                if (from < other.to() && other.from() < to) {
+                    throw new IllegalStateException("overlapping edits at byte " + from);
+                }
             }
         }
+        inOrderUpTo = Math.max(inOrderUpTo, to);
         splices.add(new Splice(from, to, text));
+    }
+
+    /** How long {@link #apply} will make the body, so that a caller can reserve the memory first. */
+    public long length() {
+        long length = document.length();
+        for (Splice s : splices) {
+            length += utf8Length(s.text()) - (s.to() - s.from());
+        }
+        for (Map.Entry<Integer, List<String>> members : added.entrySet()) {
+            length += document.isEmpty(members.getKey()) ? -1 : 0;
+            for (String member : members.getValue()) {
+                length += utf8Length(member) + 1;
+            }
+        }
+        return length;
+    }
+
+    private static long utf8Length(String s) {
+        long n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            n += c < 0x80 ? 1 : c < 0x800 ? 2 : Character.isHighSurrogate(c) ? 2 : 3;
+        }
+        return n;
     }
 
     /** The edited body. */

@@ -58,19 +58,22 @@ public final class JsonParser {
     /** Keys of the objects being parsed, innermost last; each object sorts its own run when it ends. */
     private final int[] keys;
     private final int[] scratch;
+    /** Whether keys of one object must differ under folding: yes for what clients send, no for the daemon's answers. */
+    private final boolean distinctKeys;
     private int keyCount;
     private final StringCursor left = new StringCursor();
     private final StringCursor right = new StringCursor();
     private JsonDocument document;
     private int pos;
 
-    private JsonParser(byte[] in, Limits limits) {
+    private JsonParser(byte[] in, Limits limits, boolean distinctKeys) {
         this.in = in;
         this.limits = limits;
+        this.distinctKeys = distinctKeys;
         this.capacity = maxValues(in.length, limits);
         this.tape = new int[capacity * JsonDocument.INTS_PER_VALUE];
-        this.keys = new int[capacity];
-        this.scratch = new int[capacity];
+        this.keys = distinctKeys ? new int[capacity] : null;
+        this.scratch = distinctKeys ? new int[capacity] : null;
     }
 
     /**
@@ -86,15 +89,34 @@ public final class JsonParser {
         return (long) maxValues(length, limits) * (JsonDocument.INTS_PER_VALUE + 2) * Integer.BYTES + 256;
     }
 
+    /** What {@link #parseAnswer} allocates besides the bytes: the tape only, 3 ints per possible value. */
+    public static long answerWorkingMemory(int length, Limits limits) {
+        return (long) maxValues(length, limits) * JsonDocument.INTS_PER_VALUE * Integer.BYTES + 256;
+    }
+
     /** Parses one JSON value that must fill the whole input (surrounding whitespace allowed). */
     public static JsonDocument parse(byte[] utf8, Limits limits) throws JsonException {
+        return parse(utf8, limits, true);
+    }
+
+    /**
+     * Parses one of the daemon's answers, which the proxy rewrites but never judges as a request:
+     * as strict as {@link #parse} in every other way, but keys of one object may fold alike (a
+     * container's labels {@code a} and {@code A} are two map keys the daemon writes as they are).
+     * Look fields up with {@link JsonDocument#exactMember}: the daemon spells its field names exactly.
+     */
+    public static JsonDocument parseAnswer(byte[] utf8, Limits limits) throws JsonException {
+        return parse(utf8, limits, false);
+    }
+
+    private static JsonDocument parse(byte[] utf8, Limits limits, boolean distinctKeys) throws JsonException {
         if (utf8.length > limits.maxBytes()) {
             throw new JsonException("body is larger than " + limits.maxBytes() + " bytes");
         }
         if (utf8.length >= 3 && (utf8[0] & 0xff) == 0xEF && (utf8[1] & 0xff) == 0xBB && (utf8[2] & 0xff) == 0xBF) {
             throw new JsonException("body starts with a byte order mark");
         }
-        JsonParser parser = new JsonParser(utf8, limits);
+        JsonParser parser = new JsonParser(utf8, limits, distinctKeys);
         parser.document = new JsonDocument(utf8, parser.tape, 0);
         parser.skipWhitespace();
         if (parser.pos == utf8.length) {
@@ -166,7 +188,9 @@ public final class JsonParser {
             if (peek() != '"') {
                 throw error("expected a string key");
             }
-            keys[keyCount++] = count;
+            if (distinctKeys) {
+                keys[keyCount++] = count;
+            }
             string();
             skipWhitespace();
             expect(':');
@@ -177,8 +201,10 @@ public final class JsonParser {
             pos++;
             if (c == '}') {
                 close(index);
-                checkDistinct(firstKey);
-                keyCount = firstKey;
+                if (distinctKeys) {
+                    checkDistinct(firstKey);
+                    keyCount = firstKey;
+                }
                 return;
             }
             if (c != ',') {

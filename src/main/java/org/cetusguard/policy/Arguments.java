@@ -53,6 +53,36 @@ final class Arguments {
         }
     }
 
+    /**
+     * Event attributes the daemon writes into the same map as a container's labels (its own win):
+     * a scope on one of these keys could not be told apart in the event stream.
+     */
+    static final java.util.Set<String> EVENT_ATTRIBUTES = java.util.Set.of("image", "name", "container", "execID",
+            "exitCode", "signal", "oldName", "comment", "imageID", "imageName", "type", "driver", "destination",
+            "propagation", "read/write");
+
+    /** An environment variable name: no '=' and no blank (the daemon's "NAME=value" has the name before the first '='). */
+    static Object envName(String name) {
+        if (name.indexOf('=') >= 0 || name.chars().anyMatch(c -> c <= ' ' || c == 0x7f)) {
+            throw new IllegalArgumentException("not an environment variable name: " + JsonWriter.quote(name));
+        }
+        return name;
+    }
+
+    /** only-label KEY or KEY=VALUE: the label a container must carry (any value when none is given). */
+    static Object scopeLabel(String text) {
+        int equals = text.indexOf('=');
+        String key = equals < 0 ? text : text.substring(0, equals);
+        if (key.isEmpty()) {
+            throw new IllegalArgumentException("only-label needs a key (KEY or KEY=VALUE)");
+        }
+        if (EVENT_ATTRIBUTES.contains(key)) {
+            throw new IllegalArgumentException("label key " + JsonWriter.quote(key) + " is also an attribute the daemon"
+                    + " writes on events, so a container's scope could not be read from its events: choose another key");
+        }
+        return new LabelScope.Label(key, equals < 0 ? null : text.substring(equals + 1));
+    }
+
     /** KEY=VALUE; the key must not be empty. */
     static Object label(String text) {
         int equals = text.indexOf('=');

@@ -63,6 +63,8 @@ public final class ContainerPolicy {
 
     private final PolicySettings settings;
     private final List<Check> checks;
+    private final LabelScope scope;
+    private final java.util.Set<String> shownEnv;
     /** The most a rewrite adds to a body: the forced labels, and a HostConfig with a cgroup namespace mode. */
     private final int rewriteAllowance;
 
@@ -71,10 +73,19 @@ public final class ContainerPolicy {
         this.checks = List.of(new PrivilegeCheck(settings), new NamespaceCheck(settings), new CapabilityCheck(settings),
                 new DeviceCheck(settings), new SecurityOptionCheck(settings), new MountCheck(settings),
                 new KernelCheck(settings), new RuntimeCheck(settings), new ExecCheck(settings), new ImageCheck(settings),
-                new LabelRewrite(settings));
+                new ScopeReferences(settings), new LabelRewrite(settings));
+        this.scope = new LabelScope(settings.values(Setting.ONLY_LABEL, LabelScope.Label.class));
+        this.shownEnv = java.util.Set.copyOf(settings.values(Setting.SHOW_ENV, String.class));
         int allowance = 128;
-        for (Arguments.Label label : settings.values(Setting.FORCE_LABEL, Arguments.Label.class)) {
+        for (Arguments.Label label : LabelRewrite.forced(settings)) {
             allowance += JsonWriter.string(label.key()).length() * 3 + JsonWriter.string(label.value()).length() * 3 + 8;
+        }
+        for (LabelScope.Label label : scope.labels()) {
+            allowance += JsonWriter.string(label.key()).length() * 3 + 8;
+        }
+        if (!scope.isEmpty()) {
+            // Each container a body names may become a 64-character ID (and a link its alias too).
+            allowance += ScopeReferences.MAX_REFERENCES * 2 * 72;
         }
         this.rewriteAllowance = allowance;
     }
@@ -117,7 +128,7 @@ public final class ContainerPolicy {
         return switch (endpoint) {
             case CONTAINER_EXEC -> settings.inspects(Setting.Scope.EXEC);
             case VOLUME_CREATE -> settings.inspects(Setting.Scope.VOLUMES);
-            case LIBPOD_CREATE -> !isOff();
+            case LIBPOD_CREATE -> settings.readsBodies();
             default -> settings.inspects(Setting.Scope.CONTAINERS);
         };
     }
@@ -132,6 +143,85 @@ public final class ContainerPolicy {
         int rewritten = length + rewriteAllowance;
         return JsonParser.workingMemory(length, LIMITS) + JsonParser.workingMemory(rewritten, LIMITS) + rewritten
                 + decodedStrings(rewritten);
+    }
+
+    // ---------------------------------------------------------------- scope and answers
+
+    /** The containers a client judged by this policy may see (only-label); {@link LabelScope#ALL} when not limited. */
+    public LabelScope scope() {
+        return scope;
+    }
+
+    /** Whether answers are redacted (redact-env). */
+    public boolean redactsEnv() {
+        return settings.on(Setting.REDACT_ENV);
+    }
+
+    /**
+     * How the answer to this request is rewritten, or null when it goes as the daemon sends it: the
+     * answers that carry environment variables or commands under redact-env (see
+     * {@link AnswerRewrite.Kind}), a network's containers under only-label.
+     */
+    public AnswerRewrite answer(String method, String canonicalPath) {
+        if (!redactsEnv() && scope.isEmpty()) {
+            return null;
+        }
+        AnswerRewrite.Kind kind = AnswerRewrite.Kind.of(method, canonicalPath);
+        if (kind == null || (kind == AnswerRewrite.Kind.NETWORK_INSPECT ? scope.isEmpty() : !redactsEnv())) {
+            return null;
+        }
+        return new AnswerRewrite(kind, redactsEnv(), !scope.isEmpty(), shownEnv);
+    }
+
+    /**
+     * Why redact-env refuses this request (its answer could carry environments it cannot rewrite), or
+     * null. {@code psArgs} is the {@code ps_args} the daemon reads (its first value; null when absent):
+     * {@code ps e} or a renamed {@code -o args=X} column prints every process's environment, so a
+     * {@code top} request may only ask for {@link AnswerRewrite#SAFE_PS_ARGS}.
+     */
+    public String refusesAnswer(String canonicalPath, String psArgs) {
+        if (!redactsEnv()) {
+            return null;
+        }
+        if (AnswerRewrite.unredactable(canonicalPath)) {
+            return "not allowed while environment values are redacted (redact-env): the answer could carry them"
+                    + " in a form CetusGuard cannot rewrite";
+        }
+        if (AnswerRewrite.Kind.of("GET", canonicalPath) == AnswerRewrite.Kind.TOP && psArgs != null
+                && !AnswerRewrite.SAFE_PS_ARGS.contains(psArgs)) {
+            return "asked with ps_args other than " + String.join(", ", AnswerRewrite.SAFE_PS_ARGS)
+                    + " while environment values are redacted (redact-env): ps can print the environment";
+        }
+        return null;
+    }
+
+    /**
+     * The filter for one client's event stream, or null when it goes as the daemon sends it.
+     *
+     * @param knownInScope whether a container ID is known to be in {@link #scope()} (a lookup that
+     *     never waits; unknown is false)
+     */
+    public EventFilter eventFilter(java.util.function.Predicate<String> knownInScope) {
+        return !redactsEnv() && scope.isEmpty() ? null : new EventFilter(scope, redactsEnv(), knownInScope);
+    }
+
+    /**
+     * The other containers a create body names (only-label), which the caller resolves in the scope
+     * first and hands to {@link #check}. A body that does not parse names none: {@link #check}
+     * refuses it anyway.
+     */
+    public List<String> containerReferences(String method, String canonicalPath, byte[] body) {
+        Endpoint endpoint = Endpoint.of(method, canonicalPath);
+        if (scope.isEmpty() || endpoint != Endpoint.CONTAINER_CREATE || body == null || body.length == 0
+                || body.length > MAX_BODY_BYTES) {
+            return List.of();
+        }
+        try {
+            Node host = Node.root(JsonParser.parse(body, LIMITS)).object("HostConfig");
+            return ScopeReferences.references(host);
+        } catch (JsonException | Refusal e) {
+            return List.of();
+        }
     }
 
     /**
@@ -173,12 +263,21 @@ public final class ContainerPolicy {
      * @param images what the daemon said about each of {@link #imageReferences}
      */
     public Verdict check(String method, String canonicalPath, String canonicalQuery, byte[] body, Map<String, ImageFacts> images) {
+        return check(method, canonicalPath, canonicalQuery, body, images, Map.of());
+    }
+
+    /**
+     * {@link #check(String, String, String, byte[], Map)} with the full ID of each container
+     * {@link #containerReferences} named: the body is forwarded naming those IDs.
+     */
+    public Verdict check(String method, String canonicalPath, String canonicalQuery, byte[] body, Map<String, ImageFacts> images,
+                         Map<String, String> containers) {
         Endpoint endpoint = Endpoint.of(method, canonicalPath);
         if (endpoint == null || !inspects(endpoint)) {
             return Verdict.ALLOW;
         }
         try {
-            return judge(endpoint, canonicalQuery, body == null ? new byte[0] : body, images, true);
+            return judge(endpoint, canonicalQuery, body == null ? new byte[0] : body, images, containers, true);
         } catch (Refusal refusal) {
             return refusal.verdict;
         }
@@ -189,7 +288,8 @@ public final class ContainerPolicy {
      * A rewrite is proven by judging the new bytes again with rewriting disabled: they must parse,
      * pass every check and need no further change.
      */
-    private Verdict judge(Endpoint endpoint, String query, byte[] body, Map<String, ImageFacts> images, boolean mayRewrite)
+    private Verdict judge(Endpoint endpoint, String query, byte[] body, Map<String, ImageFacts> images,
+                          Map<String, String> containers, boolean mayRewrite)
             throws Refusal {
         if (endpoint == Endpoint.LIBPOD_CREATE) {
             throw Refusal.deny("", "the libpod API is not allowed while a container policy is on: its bodies are not checked");
@@ -221,7 +321,7 @@ public final class ContainerPolicy {
             return Verdict.ALLOW;
         }
         Node root = Node.root(document);
-        Body checked = new Body(new JsonEdit(document), images);
+        Body checked = new Body(new JsonEdit(document), images, containers);
         switch (endpoint) {
             case CONTAINER_CREATE -> {
                 refuseTopLevelHostConfigFields(root);
@@ -266,7 +366,7 @@ public final class ContainerPolicy {
         byte[] rewritten = checked.edit.apply();
         Verdict again;
         try {
-            again = judge(endpoint, query, rewritten, images, false);
+            again = judge(endpoint, query, rewritten, images, containers, false);
         } catch (Refusal r) {
             throw Refusal.of(new Verdict.Bad(500, "internal error: the rewritten body fails the policy: " + r.verdict.message()));
         }

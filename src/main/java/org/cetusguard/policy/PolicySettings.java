@@ -63,6 +63,16 @@ public final class PolicySettings {
         return false;
     }
 
+    /** Whether some setting that is on reads request bodies at all. */
+    boolean readsBodies() {
+        for (Setting setting : on) {
+            if (!setting.scopes().isEmpty()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The protections of deny-host-access that are off. Empty when the policy denies host access in full. */
     public Set<Setting> missingHostProtections() {
         EnumSet<Setting> missing = EnumSet.copyOf(Setting.DENY_HOST_ACCESS.implied());
@@ -161,7 +171,42 @@ public final class PolicySettings {
                 }
                 folded.add(key);
             }
+            checkScope(settings);
             return settings;
+        }
+
+        /**
+         * The only-label settings must describe containers that can exist, and creating one must put it
+         * in scope: no key with two values, no forced label contradicting the scope, no two keys that
+         * differ only in case (the body parser refuses such labels in a create body).
+         */
+        private static void checkScope(PolicySettings settings) {
+            List<Arguments.Label> forced = settings.values(Setting.FORCE_LABEL, Arguments.Label.class);
+            List<LabelScope.Label> scope = settings.values(Setting.ONLY_LABEL, LabelScope.Label.class);
+            for (LabelScope.Label label : scope) {
+                for (LabelScope.Label other : scope) {
+                    if (label.key().equals(other.key()) && label.value() != null && other.value() != null
+                            && !label.value().equals(other.value())) {
+                        throw new IllegalArgumentException("only-label " + JsonWriter.quote(label.key())
+                                + " is given two values: no container can carry both");
+                    }
+                    if (!label.key().equals(other.key()) && KeyFolding.fold(label.key()).equals(KeyFolding.fold(other.key()))) {
+                        throw new IllegalArgumentException("only-label keys " + JsonWriter.quote(label.key()) + " and "
+                                + JsonWriter.quote(other.key()) + " differ only in case");
+                    }
+                }
+                for (Arguments.Label force : forced) {
+                    boolean sameKey = force.key().equals(label.key());
+                    if (sameKey && label.value() != null && !label.value().equals(force.value())) {
+                        throw new IllegalArgumentException("force-label " + JsonWriter.quote(force.key() + "=" + force.value())
+                                + " contradicts only-label " + JsonWriter.quote(label.filter()));
+                    }
+                    if (!sameKey && KeyFolding.fold(force.key()).equals(KeyFolding.fold(label.key()))) {
+                        throw new IllegalArgumentException("force-label " + JsonWriter.quote(force.key()) + " and only-label "
+                                + JsonWriter.quote(label.key()) + " differ only in case");
+                    }
+                }
+            }
         }
 
         private static int indexOfBlank(String s) {

@@ -56,7 +56,18 @@ public enum Setting {
     ALLOW_IMAGE("allow-image", Arguments::imagePattern, in(Scope.CONTAINERS),
             "nothing: allows images with a name matching RE2 pattern REGEX (whole name; `%VARIABLES%` expand)",
             "restrict-images"),
-    FORCE_LABEL("force-label", Arguments::label, in(Scope.CONTAINERS), "nothing: sets label KEY=VALUE on every container created");
+    FORCE_LABEL("force-label", Arguments::label, in(Scope.CONTAINERS), "nothing: sets label KEY=VALUE on every container created"),
+    REDACT_ENV("redact-env", null, in(),
+            "nothing; answers that carry environment variables (container, image, service, task and plugin inspect and lists)"
+                    + " show each `NAME=` with a marker instead of the value, and secret-looking option values in commands"
+                    + " (`--password=...`) likewise; answers that could carry them in a form it cannot rewrite (image save,"
+                    + " libpod generate) are refused"),
+    SHOW_ENV("show-env", Arguments::envName, in(), "nothing: keeps the value of environment variable NAME visible under redact-env",
+            "redact-env"),
+    ONLY_LABEL("only-label", Arguments::scopeLabel, in(Scope.CONTAINERS),
+            "every container without label KEY (or KEY=VALUE; repeat it to require several): lists leave it out, calls"
+                    + " naming it are answered as for a missing container (404), its events are not shown; containers"
+                    + " created get the label");
 
     /** Which request bodies a setting needs to read. */
     enum Scope { CONTAINERS, EXEC, VOLUMES }

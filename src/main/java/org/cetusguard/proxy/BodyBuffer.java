@@ -54,6 +54,13 @@ final class BodyBuffer {
         return length;
     }
 
+    /** Gives back what the buffer holds from the lease; the buffer is empty afterwards. */
+    void release() {
+        lease.shrink(bytes.length);
+        bytes = new byte[0];
+        length = 0;
+    }
+
     /** The body, exactly {@link #length} bytes; null when the budget cannot spare the copy that takes. */
     byte[] bytes() {
         if (bytes.length == length) {

@@ -51,6 +51,7 @@ final class DecisionRecord {
                 exchange.policyRefused(refuse.status(), refuse.message());
             }
             case BUSY -> exchange.decided(Exchange.Decision.REJECT, refuse.reason(), "-", refuse.path());
+            case SCOPE -> exchange.decided(Exchange.Decision.DENY, refuse.reason(), "-", refuse.path());
         }
     }
 
@@ -66,6 +67,8 @@ final class DecisionRecord {
             case POLICY, DAEMON -> Log.warning("denied request by container policy: " + method + " " + path + " from " + client
                     + profile + ": " + Escape.forMessageText(refuse.message()));
             case BUSY -> Log.warning("refused request, too many bodies held back at once: " + method + " " + path + " from " + client);
+            case SCOPE -> Log.warning("denied request by scope: " + method + " " + path + " from " + client + profile + ": "
+                    + Escape.forMessageText(refuse.message()));
         }
     }
 }

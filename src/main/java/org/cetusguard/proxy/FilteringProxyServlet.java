@@ -8,9 +8,11 @@ import java.util.concurrent.TimeoutException;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import org.cetusguard.gate.ContainerLookup;
 import org.cetusguard.gate.Decision;
 import org.cetusguard.gate.Forward;
 import org.cetusguard.gate.GateRequest;
+import org.cetusguard.gate.Lookups;
 import org.cetusguard.gate.Refuse;
 import org.cetusguard.gate.RequestGate;
 import org.cetusguard.jetty.JettyInternals;
@@ -47,16 +49,31 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
     private static final String DECISION_ATTRIBUTE = FilteringProxyServlet.class.getName() + ".decision";
     private static final String HELD_BODY_ATTRIBUTE = FilteringProxyServlet.class.getName() + ".heldBody";
     private static final String LEASE_ATTRIBUTE = FilteringProxyServlet.class.getName() + ".lease";
+    /** The Forward a deferred decision completed with: the exact target sent, and how its answer is transformed. */
+    private static final String DECIDED_ATTRIBUTE = FilteringProxyServlet.class.getName() + ".decided";
+    /**
+     * What a request whose decision is deferred ({@link Forward#deferred}) is addressed to until the
+     * gate has completed it: a path the daemon has no route for, so that no mistake could send a
+     * request to the object its name happened to point to before it was resolved.
+     */
+    private static final String UNDECIDED_TARGET = "/cetusguard/undecided";
 
     private final RequestGate gate;
     private final Backend backend;
     private final MemoryBudget budget;
+    private final ContainerLookup containers;
     private final DisconnectWatches watches;
 
     public FilteringProxyServlet(RequestGate gate, Backend backend, MemoryBudget budget) {
+        this(gate, backend, budget, ContainerLookup.NONE);
+    }
+
+    /** @param containers what a scoped client's requests are resolved with (only-label) */
+    public FilteringProxyServlet(RequestGate gate, Backend backend, MemoryBudget budget, ContainerLookup containers) {
         this.gate = gate;
         this.backend = backend;
         this.budget = budget;
+        this.containers = containers;
         this.watches = new DisconnectWatches(backend.scheduler());
     }
 
@@ -104,7 +121,8 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
     protected String rewriteTarget(HttpServletRequest clientRequest) {
         ServletContextRequest request = ServletContextRequest.getServletContextRequest(clientRequest);
         Decision decision = gate.decide(new GateRequest(request.getMethod(), request.getHttpURI().getPath(),
-                request.getHttpURI().getQuery(), gate.needsIdentity() ? ClientIdentities.of(request) : null, false));
+                request.getHttpURI().getQuery(), gate.needsIdentity() ? ClientIdentities.of(request) : null, false,
+                request.getHeaders().get(HttpHeader.CONTENT_TYPE)));
         if (decision instanceof Forward forward && hasContent(clientRequest)
                 && !lease(request).grow(getHttpClient().getRequestBufferSize())) {
             decision = Refuse.busy(forward.path());
@@ -112,7 +130,7 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
         clientRequest.setAttribute(DECISION_ATTRIBUTE, decision);
         if (decision instanceof Forward forward) {
             DecisionRecord.allowed(request, forward);
-            return backend.uri(forward.target());
+            return backend.uri(forward.deferred() ? UNDECIDED_TARGET : forward.target());
         }
         return null;
     }
@@ -148,7 +166,7 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
         if (!forward.checkBody()) {
             return ContentTransformer.IDENTITY;
         }
-        HeldBody held = new HeldBody(gate, forward, backend, lease(ServletContextRequest.getServletContextRequest(clientRequest)),
+        HeldBody held = new HeldBody(gate, forward, backend, containers, lease(ServletContextRequest.getServletContextRequest(clientRequest)),
                 clientRequest.getContentLengthLong());
         clientRequest.setAttribute(HELD_BODY_ATTRIBUTE, held);
         return held;
@@ -156,30 +174,44 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
 
     /**
      * Contract (the stock servlet calls it once the request may go: at once without a body, or when the
-     * transformer has seen the body's end): a body the policy judges goes only once the gate has decided
-     * on it, as exactly the decided bytes with their Content-Length (the servlet's streaming content is
-     * dropped unread), or not at all and the refusal is answered. The decision may complete on the
-     * backend client's selector (an image lookup): sending and refusing both never block.
+     * transformer has seen the body's end, or with a streamed body's first chunk): a deferred decision
+     * ({@link Forward#deferred}) is completed by the gate first, and the request goes only as it
+     * decides: to exactly the decided target (a scoped client's container resolved to its ID), a body
+     * the policy judges as exactly the decided bytes with their Content-Length (the servlet's
+     * streaming content is dropped unread), a streamed body as it streams; or not at all and the
+     * refusal is answered. The decision may complete on the backend client's selector (a lookup):
+     * sending and refusing both never block.
      */
     @Override
     protected void sendProxyRequest(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Request proxyRequest) {
         Forward forward = forwardOf(clientRequest);
-        if (!forward.checkBody()) {
+        if (!forward.deferred()) {
             super.sendProxyRequest(clientRequest, proxyResponse, proxyRequest);
             return;
         }
-        HeldBody held = (HeldBody) clientRequest.getAttribute(HELD_BODY_ATTRIBUTE);
-        CompletableFuture<Decision> decision = held != null ? held.decision() : HeldBody.decide(gate, forward, new byte[0], backend,
-                lease(ServletContextRequest.getServletContextRequest(clientRequest)));
+        MemoryBudget.Lease lease = lease(ServletContextRequest.getServletContextRequest(clientRequest));
+        CompletableFuture<Decision> decision;
+        if (!forward.checkBody()) {
+            decision = gate.complete(forward, null, new Lookups(new DaemonImages(backend, lease), containers));
+        } else if (clientRequest.getAttribute(HELD_BODY_ATTRIBUTE) instanceof HeldBody held) {
+            decision = held.decision();
+        } else {
+            decision = HeldBody.decide(gate, forward, new byte[0], backend, containers, lease);
+        }
         decision.whenComplete((decided, failure) -> sendDecided(clientRequest, proxyResponse, proxyRequest, decided, failure));
     }
 
-    /** The gate's decision on a held body, applied: exactly the decided bytes, or the refusal and nothing sent. */
+    /** The gate's completed decision, applied: exactly the decided target and bytes, or the refusal and nothing sent. */
     private void sendDecided(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Request proxyRequest,
                              Decision decided, Throwable failure) {
         if (decided instanceof Forward checked) {
-            proxyRequest.headers(headers -> headers.remove(HttpHeader.CONTENT_LENGTH));
-            proxyRequest.body(new BytesRequestContent((String) null, checked.body()));
+            clientRequest.setAttribute(DECIDED_ATTRIBUTE, checked);
+            // The undecided target has no query, so the decided one brings its own or none.
+            proxyRequest.path(checked.target());
+            if (checked.body() != null) {
+                proxyRequest.headers(headers -> headers.remove(HttpHeader.CONTENT_LENGTH));
+                proxyRequest.body(new BytesRequestContent((String) null, checked.body()));
+            }
             super.sendProxyRequest(clientRequest, proxyResponse, proxyRequest);
         } else if (decided instanceof Refuse refuse) {
             Refusals.send(clientRequest, proxyResponse, refuse, false);
@@ -228,6 +260,37 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
     protected void addProxyHeaders(HttpServletRequest clientRequest, Request proxyRequest) {
     }
 
+    /** The decision as sent: the completed one for a deferred decision, else the gate's first. */
+    private static Forward sentOf(HttpServletRequest clientRequest) {
+        return clientRequest.getAttribute(DECIDED_ATTRIBUTE) instanceof Forward decided ? decided : forwardOf(clientRequest);
+    }
+
+    /** Whether the daemon's answer is held whole to be rewritten (only 200 answers are; errors go as they are). */
+    private static boolean heldAnswer(HttpServletRequest clientRequest, Response serverResponse) {
+        return serverResponse.getStatus() == HttpStatus.OK_200 && sentOf(clientRequest).answer() != null;
+    }
+
+    /**
+     * Contract (the stock servlet asks once, with the answer's first bytes, on the backend client's
+     * selector): the answer goes as the daemon sends it, unless the gate's decision names a
+     * transformation: a rewrite of the whole answer ({@link HeldAnswer}), or an event stream filtered
+     * line by line ({@link EventLines}).
+     */
+    @Override
+    protected ContentTransformer newServerResponseContentTransformer(HttpServletRequest clientRequest, HttpServletResponse proxyResponse,
+                                                                     Response serverResponse) {
+        Forward sent = sentOf(clientRequest);
+        MemoryBudget.Lease lease = lease(ServletContextRequest.getServletContextRequest(clientRequest));
+        if (heldAnswer(clientRequest, serverResponse)) {
+            return HeldAnswer.of(sent, lease, clientRequest, proxyResponse, serverResponse);
+        }
+        if (sent.events() && serverResponse.getStatus() == HttpStatus.OK_200) {
+            org.cetusguard.policy.LabelScope scope = sent.policy().scope();
+            return new EventLines(sent.policy().eventFilter(id -> containers.knownInScope(scope, id)), lease);
+        }
+        return ContentTransformer.IDENTITY;
+    }
+
     /**
      * The middle-man servlet commits the response only when the first body bytes arrive. A streaming
      * answer (no Content-Length: `wait?condition=next-exit`, `/events`, `logs -f`) may send its headers
@@ -237,7 +300,8 @@ public class FilteringProxyServlet extends AsyncMiddleManServlet {
     @Override
     protected void onServerResponseHeaders(HttpServletRequest clientRequest, HttpServletResponse proxyResponse, Response serverResponse) {
         super.onServerResponseHeaders(clientRequest, proxyResponse, serverResponse);
-        if (!serverResponse.getHeaders().contains(HttpHeader.CONTENT_LENGTH)) {
+        // An answer held to be rewritten is no stream, and must stay uncommitted until it is rewritten or refused.
+        if (!serverResponse.getHeaders().contains(HttpHeader.CONTENT_LENGTH) && !heldAnswer(clientRequest, serverResponse)) {
             try {
                 commitHeaders(clientRequest, proxyResponse, serverResponse);
             } catch (IOException | IllegalStateException e) {

@@ -5,8 +5,10 @@ import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
+import org.cetusguard.gate.ContainerLookup;
 import org.cetusguard.gate.Decision;
 import org.cetusguard.gate.Forward;
+import org.cetusguard.gate.Lookups;
 import org.cetusguard.gate.Refuse;
 import org.cetusguard.gate.RequestGate;
 import org.cetusguard.policy.ContainerPolicy;
@@ -23,6 +25,7 @@ final class HeldBody implements AsyncMiddleManServlet.ContentTransformer {
     private final RequestGate gate;
     private final Forward forward;
     private final Backend backend;
+    private final ContainerLookup containers;
     private final MemoryBudget.Lease lease;
     private final BodyBuffer body;
     /** Completed once the whole body is judged; never when it breaks off (the servlet answers that). */
@@ -30,10 +33,11 @@ final class HeldBody implements AsyncMiddleManServlet.ContentTransformer {
     private boolean judged;
 
     /** @param expected the announced Content-Length, or -1 */
-    HeldBody(RequestGate gate, Forward forward, Backend backend, MemoryBudget.Lease lease, long expected) {
+    HeldBody(RequestGate gate, Forward forward, Backend backend, ContainerLookup containers, MemoryBudget.Lease lease, long expected) {
         this.gate = gate;
         this.forward = forward;
         this.backend = backend;
+        this.containers = containers;
         this.lease = lease;
         this.body = new BodyBuffer(lease, ContainerPolicy.MAX_BODY_BYTES, expected);
     }
@@ -52,7 +56,7 @@ final class HeldBody implements AsyncMiddleManServlet.ContentTransformer {
         }
         if (finished && !judged) {
             judged = true;
-            decide(gate, forward, body.bytes(), backend, lease).whenComplete((decided, failure) -> {
+            decide(gate, forward, body.bytes(), backend, containers, lease).whenComplete((decided, failure) -> {
                 if (decided != null) {
                     decision.complete(decided);
                 } else {
@@ -68,17 +72,21 @@ final class HeldBody implements AsyncMiddleManServlet.ContentTransformer {
     }
 
     /**
-     * Reserves what judging {@code bytes} may take, then asks the gate, which asks the daemon about
-     * images through the shared backend client: no thread waits. Refused busy (503) when the budget
-     * cannot spare the room ({@code bytes} null: it could not spare the exact copy). The room is
-     * given back once decided: what stays held until the exchange ends is the body (the bytes sent).
+     * Reserves what judging {@code bytes} may take, then asks the gate to finish the decision
+     * ({@link RequestGate#complete}: the container a scoped client names, then the body), which asks
+     * the daemon about images and containers through the shared backend client: no thread waits.
+     * Refused busy (503) when the budget cannot spare the room ({@code bytes} null: it could not
+     * spare the exact copy). The room is given back once decided: what stays held until the
+     * exchange ends is the body (the bytes sent).
      */
-    static CompletableFuture<Decision> decide(RequestGate gate, Forward forward, byte[] bytes, Backend backend, MemoryBudget.Lease lease) {
+    static CompletableFuture<Decision> decide(RequestGate gate, Forward forward, byte[] bytes, Backend backend,
+                                              ContainerLookup containers, MemoryBudget.Lease lease) {
         long working = bytes == null ? 0 : gate.bodyWorkingMemory(forward, bytes.length);
         if (bytes == null || !lease.grow(working)) {
             return CompletableFuture.completedFuture(Refuse.busy(forward.path()));
         }
-        return gate.decideBody(forward, bytes, new DaemonImages(backend, lease)).whenComplete((decided, failure) -> lease.shrink(working));
+        return gate.complete(forward, bytes, new Lookups(new DaemonImages(backend, lease), containers))
+                .whenComplete((decided, failure) -> lease.shrink(working));
     }
 
     static Refuse tooLarge(Forward forward, int max) {

@@ -3,6 +3,7 @@ package org.cetusguard.proxy;
 import java.util.Set;
 import java.util.concurrent.TimeoutException;
 
+import org.cetusguard.gate.ContainerLookup;
 import org.cetusguard.gate.Decision;
 import org.cetusguard.gate.Forward;
 import org.cetusguard.gate.GateRequest;
@@ -51,14 +52,20 @@ public final class HijackHandler extends Handler.Wrapper {
     private final Backend backend;
     private final Metrics metrics;
     private final MemoryBudget budget;
+    private final ContainerLookup containers;
 
-    /** @param servlet the proxy servlet's context, which takes every request but the upgrades */
-    public HijackHandler(RequestGate gate, Backend backend, Metrics metrics, MemoryBudget budget, Handler servlet) {
+    /**
+     * @param containers what a scoped client's attach or exec start is resolved with (only-label)
+     * @param servlet    the proxy servlet's context, which takes every request but the upgrades
+     */
+    public HijackHandler(RequestGate gate, Backend backend, Metrics metrics, MemoryBudget budget, ContainerLookup containers,
+                         Handler servlet) {
         super(servlet);
         this.gate = gate;
         this.backend = backend;
         this.metrics = metrics;
         this.budget = budget;
+        this.containers = containers;
     }
 
     @Override
@@ -85,7 +92,7 @@ public final class HijackHandler extends Handler.Wrapper {
 
     private Decision decide(Request request, boolean upgrade) {
         return gate.decide(new GateRequest(request.getMethod(), request.getHttpURI().getPath(), request.getHttpURI().getQuery(),
-                gate.needsIdentity() ? ClientIdentities.of(request) : null, upgrade));
+                gate.needsIdentity() ? ClientIdentities.of(request) : null, upgrade, request.getHeaders().get(HttpHeader.CONTENT_TYPE)));
     }
 
     /**
@@ -165,7 +172,7 @@ public final class HijackHandler extends Handler.Wrapper {
         }
 
         private void judge() {
-            HeldBody.decide(gate, forward, body.bytes(), backend, lease).whenComplete((decision, failure) -> {
+            HeldBody.decide(gate, forward, body.bytes(), backend, containers, lease).whenComplete((decision, failure) -> {
                 try {
                     decided(decision);
                 } catch (Throwable x) {

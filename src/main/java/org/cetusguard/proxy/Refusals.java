@@ -1,6 +1,8 @@
 package org.cetusguard.proxy;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Instant;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import jakarta.servlet.AsyncContext;
@@ -10,9 +12,11 @@ import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.WriteListener;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import org.cetusguard.gate.DaemonAnswer;
 import org.cetusguard.gate.Refuse;
 import org.cetusguard.observe.Exchange;
 import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
+import org.eclipse.jetty.http.DateGenerator;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
@@ -86,10 +90,42 @@ final class Refusals {
     }
 
     private static void write(Response response, Callback callback, Refuse refuse) {
+        if (refuse.answer() != null) {
+            DaemonAnswer answer = refuse.answer();
+            response.setStatus(answer.status());
+            for (String[] header : answer.headers()) {
+                response.getHeaders().add(header[0], header[1]);
+            }
+            response.getHeaders().put(HttpHeader.DATE, DateGenerator.formatDate(Instant.now()));
+            boolean head = "HEAD".equals(response.getRequest().getMethod());
+            response.getHeaders().put(HttpHeader.CONTENT_LENGTH, answer.body().length);
+            response.write(true, head ? null : ByteBuffer.wrap(answer.body()), callback);
+            return;
+        }
         if (refuse.cause() == Refuse.Cause.BUSY) {
             response.getHeaders().put(HttpHeader.RETRY_AFTER, "1");
         }
         JsonError.send(response, refuse.status(), refuse.message(), callback);
+    }
+
+    /**
+     * A refusal decided while the daemon's answer was arriving (an answer that cannot be redacted):
+     * logged and recorded as any other; the daemon's headers already on the (uncommitted) response
+     * are dropped, the status and type set, and the JSON body returned for the caller to emit in
+     * place of the answer. Nothing of the daemon's answer is sent.
+     */
+    static byte[] inPlace(HttpServletRequest request, HttpServletResponse response, Iterable<String> daemonHeaders, Refuse refuse) {
+        request.setAttribute(ANSWERED_ATTRIBUTE, refuse);
+        DecisionRecord.refused(ServletContextRequest.getServletContextRequest(request), refuse);
+        for (String name : daemonHeaders) {
+            response.setHeader(name, null);
+        }
+        response.setStatus(refuse.status());
+        response.setContentType(JsonError.CONTENT_TYPE);
+        if (refuse.cause() == Refuse.Cause.BUSY) {
+            response.setHeader(HttpHeader.RETRY_AFTER.asString(), "1");
+        }
+        return JsonError.body(refuse.message());
     }
 
     /** Reads a refused request's body to its end (at most {@link #MAX_DISCARDED_BODY} bytes), then answers. */
@@ -142,7 +178,14 @@ final class Refusals {
             }
             try {
                 response.setStatus(refuse.status());
-                response.setContentType(JsonError.CONTENT_TYPE);
+                if (refuse.answer() != null) {
+                    for (String[] header : refuse.answer().headers()) {
+                        response.addHeader(header[0], header[1]);
+                    }
+                    response.setHeader(HttpHeader.DATE.asString(), DateGenerator.formatDate(Instant.now()));
+                } else {
+                    response.setContentType(JsonError.CONTENT_TYPE);
+                }
                 if (refuse.cause() == Refuse.Cause.BUSY) {
                     response.setHeader(HttpHeader.RETRY_AFTER.asString(), "1");
                 }
@@ -157,9 +200,11 @@ final class Refusals {
             ServletOutputStream output = response.getOutputStream();
             if (!written) {
                 written = true;
-                byte[] body = JsonError.body(refuse.message());
+                byte[] body = refuse.answer() != null ? refuse.answer().body() : JsonError.body(refuse.message());
                 response.setContentLength(body.length);
-                output.write(body);
+                if (!"HEAD".equals(((HttpServletRequest) async.getRequest()).getMethod())) {
+                    output.write(body);
+                }
             }
             if (output.isReady()) {
                 async.complete();

@@ -12,6 +12,7 @@ import org.cetusguard.observe.Observer;
 import org.cetusguard.observe.PrometheusMetrics;
 import org.cetusguard.profile.ClientProfiles;
 import org.cetusguard.proxy.Backend;
+import org.cetusguard.proxy.ContainerDirectory;
 import org.cetusguard.proxy.FilteringProxyServlet;
 import org.cetusguard.proxy.HijackHandler;
 import org.cetusguard.proxy.MemoryBudget;
@@ -55,13 +56,16 @@ final class ProxyHandlers {
         ServletContextHandler context = new ServletContextHandler("/", ServletContextHandler.NO_SESSIONS);
         // One budget for what both adapters hold for clients (bodies, image answers, read buffers).
         MemoryBudget budget = MemoryBudget.forHeap();
-        ServletHolder servlet = new ServletHolder("cetusguard", new FilteringProxyServlet(gate, backend, budget));
+        // What scoped clients' requests are resolved with (only-label): idle until a scoped client comes.
+        ContainerDirectory containers = new ContainerDirectory(backend, budget);
+        server.addBean(containers);
+        ServletHolder servlet = new ServletHolder("cetusguard", new FilteringProxyServlet(gate, backend, budget, containers));
         servlet.setInitParameter("preserveHost", "true");
         servlet.setAsyncSupported(true);
         context.addServlet(servlet, "/*");
         context.setErrorHandler(new JsonErrorHandler());
         proxy = new Observer(audit, metrics, new TransferCodingCheck(
-                new StreamingIdleTimeout(new HijackHandler(gate, backend, metrics, budget, context))));
+                new StreamingIdleTimeout(new HijackHandler(gate, backend, metrics, budget, containers, context))));
     }
 
     RequestGate gate() {

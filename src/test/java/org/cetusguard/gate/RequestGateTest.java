@@ -95,6 +95,22 @@ class RequestGateTest {
         assertInstanceOf(Forward.class, decide(gate, "GET", "/b", null));
     }
 
+    /** Red-team finding: {@code ps e} through top printed every value redact-env hides; the daemon reads the first ps_args. */
+    @ParameterizedTest
+    @CsvSource({"ps_args=e,403", "ps_args=%65,403", "ps_args=-o+pid%2Cargs%3DX+e,403", "ps_args=-ef&ps_args=e,200",
+        "ps_args=e&ps_args=-ef,403", "ps_args=-ef,200", "ps_args=aux,200", "ps_args=,200", "stream=1,200", "ps_args=%zz,400"})
+    void topUnderRedactEnvTakesOnlyPsArgsThatShowNoEnvironment(String query, int status) throws Exception {
+        RequestGate gate = gate("GET %API_PREFIX_CONTAINERS%/.+", ContainerPolicy.of("redact-env"), false);
+        Decision decision = decide(gate, "GET", "/v1.41/containers/web/top", query);
+        if (status == 200) {
+            assertInstanceOf(Forward.class, decision, query);
+        } else {
+            assertEquals(status, assertInstanceOf(Refuse.class, decision, query).status(), query);
+        }
+        assertInstanceOf(Forward.class, decide(gate("GET %API_PREFIX_CONTAINERS%/.+", ContainerPolicy.OFF, false), "GET",
+                "/v1.41/containers/web/top", "ps_args=e"), "without redact-env ps_args is the daemon's business");
+    }
+
     @Test
     void queriesKeepValidEscapesAndEscapeTheRest() throws Exception {
         assertNull(CanonicalQuery.of(null));
