@@ -81,7 +81,7 @@ public final class RequestGate {
         ContainerPolicy policy = profile.policy();
         String unredactable;
         try {
-            unredactable = policy.refusesAnswer(decoded, policy.redactsEnv() ? ScopedQuery.of(query).first("ps_args") : null);
+            unredactable = policy.refusesAnswer(decoded, policy.redactsEnv() ? ScopedQuery.of(query).single("ps_args") : null);
         } catch (ScopedQuery.Unreadable e) {
             return new Refuse(400, "bad request: " + e.getMessage(), Refuse.Cause.POLICY, decoded, profile.name());
         }
@@ -135,7 +135,7 @@ public final class RequestGate {
                     ScopedQuery.of(forward.query());
                     return withResolve(forward, route);
                 case BUILD: {
-                    String network = ScopedQuery.of(forward.query()).first("networkmode");
+                    String network = ScopedQuery.of(forward.query()).single("networkmode");
                     if (network != null && network.startsWith("container:")) {
                         return new Refuse(403, "forbidden by CetusGuard: a build in another container's network namespace"
                                 + " (networkmode=container:...) by a client limited to its own containers", Refuse.Cause.SCOPE, path, profile);

@@ -43,6 +43,9 @@ final class ScopedQuery {
 
     private final List<Pair> pairs = new ArrayList<>();
 
+    /** The keys the gate reads or rewrites; another spelling of one is refused (see the constructor). */
+    private static final List<String> JUDGED = List.of("filters", "container", "ps_args", "networkmode");
+
     private ScopedQuery(String query) throws Unreadable {
         if (query == null || query.isEmpty()) {
             return;
@@ -56,6 +59,12 @@ final class ScopedQuery {
             }
             int equals = raw.indexOf('=');
             String key = unescape(equals < 0 ? raw : raw.substring(0, equals));
+            for (String judged : JUDGED) {
+                if (key.equalsIgnoreCase(judged) && !key.equals(judged)) {
+                    // Docker reads query keys exactly, Podman's decoder in any case: two readings.
+                    throw new Unreadable("query key '" + judged + "' spelled in another case");
+                }
+            }
             String value = equals < 0 ? "" : unescape(raw.substring(equals + 1));
             pairs.add(new Pair(raw, key, value));
         }
@@ -73,6 +82,20 @@ final class ScopedQuery {
             }
         }
         return null;
+    }
+
+    /**
+     * The value of a key the gate only reads (not rewrites), or null: given twice with different
+     * values it is refused, since Docker reads the first and Podman may read another.
+     */
+    String single(String key) throws Unreadable {
+        String value = first(key);
+        for (Pair pair : pairs) {
+            if (pair.key().equals(key) && !pair.value().equals(value)) {
+                throw new Unreadable("query key '" + key + "' given twice with different values");
+            }
+        }
+        return value;
     }
 
     /** The filters the daemon reads, key by key, in order; empty when there are none. */

@@ -85,7 +85,14 @@ public final class AnswerRewrite {
                 rule("?.Config.Entrypoint", Action.ARGS)),
         SYSTEM_DF("(?:/libpod)?/system/df", rule("Containers.*.Command", Action.ARGS)),
         /** Under only-label only: which containers use a network is other clients' business. */
-        NETWORK_INSPECT("/networks/.+", rule("Containers", Action.CONTAINERS));
+        NETWORK_INSPECT("/networks/.+", rule("Containers", Action.CONTAINERS)),
+        /** The same for the list, which daemons fill in below API 1.28 ({@code /v1.27/networks}). */
+        NETWORK_LIST("/networks", rule("*.Containers", Action.CONTAINERS));
+
+        /** Whether this answer is rewritten for only-label (else for redact-env). */
+        boolean scopeOnly() {
+            return this == NETWORK_INSPECT || this == NETWORK_LIST;
+        }
 
         private final Pattern path;
         private final Rule[] rules;
@@ -291,7 +298,10 @@ public final class AnswerRewrite {
         }
     }
 
-    /** {@code ps} output: Titles names the columns; the command column of every row gets {@link Secrets#arguments(String)}. */
+    /**
+     * {@code ps} output: Titles names the columns; the command column of every row gets
+     * {@link Secrets#arguments(String)} (every column, when none is titled as a command).
+     */
     private static void top(JsonDocument doc, JsonEdit edit, int root) {
         if (doc.kind(root) != JsonDocument.Kind.OBJECT) {
             return;
@@ -309,13 +319,16 @@ public final class AnswerRewrite {
                 columns.add(i);
             }
         }
+        // No column titled as a command (Podman's Docker-compatible top joins every column into one,
+        // titled "PID   USER     COMMAND"): every cell is judged as a command rather than none.
+        boolean every = columns.isEmpty();
         for (int row = doc.firstElement(processes); row != JsonDocument.ABSENT; row = doc.nextElement(processes, row)) {
             if (doc.kind(row) != JsonDocument.Kind.ARRAY) {
                 continue;
             }
             int column = 0;
             for (int cell = doc.firstElement(row); cell != JsonDocument.ABSENT; cell = doc.nextElement(row, cell), column++) {
-                if (columns.contains(column) && doc.kind(cell) == JsonDocument.Kind.STRING) {
+                if ((every || columns.contains(column)) && doc.kind(cell) == JsonDocument.Kind.STRING) {
                     String text = doc.string(cell);
                     replace(doc, edit, cell, text, Secrets.arguments(text));
                 }

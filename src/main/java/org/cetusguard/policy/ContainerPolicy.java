@@ -167,7 +167,7 @@ public final class ContainerPolicy {
             return null;
         }
         AnswerRewrite.Kind kind = AnswerRewrite.Kind.of(method, canonicalPath);
-        if (kind == null || (kind == AnswerRewrite.Kind.NETWORK_INSPECT ? scope.isEmpty() : !redactsEnv())) {
+        if (kind == null || (kind.scopeOnly() ? scope.isEmpty() : !redactsEnv())) {
             return null;
         }
         return new AnswerRewrite(kind, redactsEnv(), !scope.isEmpty(), shownEnv);

@@ -20,7 +20,8 @@ import org.cetusguard.json.JsonWriter;
 final class ScopeReferences extends Check {
     /** A create body naming more containers than this is refused: each rewrite lengthens the body. */
     static final int MAX_REFERENCES = 64;
-    private static final String[] MODES = {"NetworkMode", "PidMode", "IpcMode"};
+    // Docker reads container: in the first three; Podman also in UTSMode, UsernsMode and CgroupnsMode.
+    private static final String[] MODES = {"NetworkMode", "PidMode", "IpcMode", "UTSMode", "UsernsMode", "CgroupnsMode"};
     private static final String CONTAINER_MODE = "container:";
 
     private final boolean on;

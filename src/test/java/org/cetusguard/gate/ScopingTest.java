@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URLDecoder;
@@ -295,12 +296,26 @@ class ScopingTest {
         assertEquals(403, assertInstanceOf(Refuse.class, decide(method, path, null)).status());
     }
 
+    /** Red-team finding: Podman read CONTAINER= on commit while the gate resolved and rewrote only container=. */
+    @Test
+    void aJudgedQueryKeyInAnotherCaseIsRefusedAsAmbiguous() throws Exception {
+        for (String query : new String[] {"container=web&CONTAINER=other&repo=x", "Container=other", "FILTERS=%7B%7D", "Ps_Args=axe"}) {
+            assertThrows(ScopedQuery.Unreadable.class, () -> ScopedQuery.of(query), query);
+        }
+        assertEquals(400, assertInstanceOf(Refuse.class, decide("POST", "/v1.41/commit", "container=web&CONTAINER=other&repo=x")).status());
+        assertThrows(ScopedQuery.Unreadable.class, () -> ScopedQuery.of("networkmode=a&networkmode=b").single("networkmode"));
+        assertEquals("a", ScopedQuery.of("networkmode=a&networkmode=a").single("networkmode"));
+        assertEquals("web", ScopedQuery.of("container=web&repo=x").first("container"), "the usual spelling reads as before");
+    }
+
     @Test
     void aCreateNamingAnotherTeamsContainerIsAnsweredAsForAMissingOne() throws Exception {
         Forward create = assertInstanceOf(Forward.class, gate().decide(GateRequest.of("POST", "/v1.41/containers/create", null)));
         Lookups lookups = new Lookups(reference -> CompletableFuture.completedFuture(org.cetusguard.policy.ImageFacts.UNKNOWN), lookup);
         for (String host : new String[] {"\"NetworkMode\":\"container:other\"", "\"PidMode\":\"container:" + OTHER + "\"",
-                "\"VolumesFrom\":[\"other:ro\"]", "\"Links\":[\"other:alias\"]"}) {
+                "\"VolumesFrom\":[\"other:ro\"]", "\"Links\":[\"other:alias\"]",
+                // Podman honours container: in these too (red-team finding: UTSMode joined another team's)
+                "\"UTSMode\":\"container:other\"", "\"UsernsMode\":\"container:other\"", "\"CgroupnsMode\":\"container:other\""}) {
             byte[] body = ("{\"Image\":\"x\",\"HostConfig\":{" + host + "}}").getBytes(StandardCharsets.UTF_8);
             Refuse refuse = assertInstanceOf(Refuse.class, gate().complete(create, body, lookups).get(), host);
             assertEquals(400, refuse.status(), host + ": Docker's status for a create naming a missing container");

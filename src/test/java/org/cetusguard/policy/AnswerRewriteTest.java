@@ -213,6 +213,26 @@ class AnswerRewriteTest {
         assertNull(ContainerPolicy.of("redact-env").answer("GET", "/networks/none"), "a network carries no environment");
     }
 
+    /** Red-team finding: below API 1.28 the daemon fills in each network's Containers in the list too. */
+    @Test
+    void theNetworkListLosesItsContainersUnderOnlyLabel() throws Exception {
+        byte[] list = ("[{\"Name\":\"none\",\"Containers\":{\"8e0d\":{\"Name\":\"other-team\"}}},{\"Name\":\"host\",\"Containers\":{}}]")
+                .getBytes(StandardCharsets.UTF_8);
+        String out = new String(rewrite("/v1.27/networks", "only-label team=a").rewrite(list), StandardCharsets.UTF_8);
+        assertEquals("[{\"Name\":\"none\",\"Containers\":{}},{\"Name\":\"host\",\"Containers\":{}}]", out);
+        assertNull(ContainerPolicy.of("redact-env").answer("GET", "/v1.27/networks"), "a network list carries no environment");
+    }
+
+    /** Red-team finding: Podman's Docker-compatible top joins the columns into one, titled "PID USER COMMAND". */
+    @Test
+    void topWithNoColumnTitledAsACommandHasEveryCellJudged() throws Exception {
+        byte[] top = "{\"Titles\":[\"PID   USER     COMMAND\"],\"Processes\":[[\"1 root sh -c sleep --password=hunter2\"]]}"
+                .getBytes(StandardCharsets.UTF_8);
+        String out = new String(rewrite("/v1.41/containers/x/top", "redact-env").rewrite(top), StandardCharsets.UTF_8);
+        assertFalse(out.contains("hunter2"), out);
+        assertTrue(out.contains("--password="), out);
+    }
+
     @Test
     void anAnswerThatIsNotJsonIsRefusedNotPassed() {
         AnswerRewrite inspect = rewrite("/containers/x/json", "redact-env");
