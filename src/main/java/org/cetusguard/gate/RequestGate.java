@@ -81,7 +81,9 @@ public final class RequestGate {
         ContainerPolicy policy = profile.policy();
         String unredactable;
         try {
-            unredactable = policy.refusesAnswer(decoded, policy.redactsEnv() ? ScopedQuery.of(query).single("ps_args") : null);
+            // Only a top request's query matters here (and only under redact-env): others are not read.
+            boolean top = policy.redactsEnv() && decoded.endsWith("/top");
+            unredactable = policy.refusesAnswer(decoded, top ? ScopedQuery.of(query).single("ps_args") : null);
         } catch (ScopedQuery.Unreadable e) {
             return new Refuse(400, "bad request: " + e.getMessage(), Refuse.Cause.POLICY, decoded, profile.name());
         }
